@@ -1,0 +1,71 @@
+/*
+ * The process tree.  The parent creates one socketpair for every pair of
+ * processes (a full mesh) before forking; each child keeps the ends that
+ * are its own and wraps them in imsg channels.  proc_send() and friends
+ * address a process by id.
+ */
+#ifndef SMTPD_PROC_H
+#define SMTPD_PROC_H
+
+#include "imsg.h"
+
+enum proc_id {
+	PROC_PARENT,
+	PROC_SMTP,
+	PROC_LKA,
+	PROC_QUEUE,
+	PROC_MTA,
+	PROC_CONTROL,
+	PROC_COUNT
+};
+
+/* Which process this is. */
+extern enum proc_id	 smtpd_process;
+
+const char	*proc_name(enum proc_id);	/* "parent", "smtp", ... */
+
+/* Called by each process for every message from a peer process. */
+typedef void	(*proc_dispatch)(enum proc_id from, struct imsg *);
+
+/* Channel to a peer process (NULL for self). */
+struct imsgchan	*proc_chan(enum proc_id);
+
+/* Builder shortcut: m_create(proc_chan(to), ...). */
+struct mbuild	*proc_create(enum proc_id to, uint32_t type, uint32_t peerid,
+		    int fd);
+void		 proc_compose(enum proc_id to, uint32_t type,
+		    uint32_t peerid, int fd);
+
+/*
+ * Entry points of the children, called in the child after fork with the
+ * parsed configuration (struct smtpd_config, config.h) inherited.  Each
+ * sets its title, drops privileges (proc_drop_privileges), sets up its
+ * channels with proc_setup(), registers its events, and runs the loop.
+ * They never return.
+ */
+void	 smtp_main(void) __attribute__((noreturn));
+void	 lka_main(void) __attribute__((noreturn));
+void	 queue_main(void) __attribute__((noreturn));
+void	 mta_main(void) __attribute__((noreturn));
+void	 control_main(void) __attribute__((noreturn));
+
+/*
+ * The common start of every child: set the title ("smtpd: lka"), set the
+ * log name, init libevent, drop privileges to user (chroot to root when
+ * root is not NULL; both only when started as root), set up the channels
+ * with dispatch, and ignore SIGPIPE/SIGHUP.  The caller then adds its own
+ * events and calls event_dispatch().
+ */
+void	 proc_child_start(enum proc_id self, const char *user,
+	    const char *root, proc_dispatch);
+
+/* Set up the channels of this process (after event_init()). */
+void	 proc_setup(enum proc_id self, proc_dispatch);
+/*
+ * When running as root: chroot(root) unless root is NULL, chdir("/"),
+ * setgroups, setresgid, setresuid to user.  Otherwise nothing, and the
+ * parent logs once that privilege separation is off.
+ */
+void	 proc_drop_privileges(const char *user, const char *root);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * The control process (stub until its issue lands): starts, drops
+ * privileges and serves its imsg channels.
+ */
+#include <event.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "log.h"
+#include "proc.h"
+#include "proto.h"
+
+static void
+control_dispatch(enum proc_id from, struct imsg *imsg)
+{
+	log_debug("control: imsg %u from %s ignored", imsg->type,
+	    proc_name(from));
+}
+
+void
+control_main(void)
+{
+	proc_child_start(PROC_CONTROL, SMTPD_USER, "/var/empty", control_dispatch);
+	event_dispatch();
+	exit(0);
+}
