@@ -1,11 +1,13 @@
 /*
- * The lka process (stub until its issue lands): starts, drops
- * privileges and serves its imsg channels.
+ * The lka process: runs as _smtpd without chroot (it reads tables and
+ * talks DNS), answers policy questions from smtp, route questions from
+ * mta and control requests.  Only dispatch lives here.
  */
 #include <event.h>
 #include <stdlib.h>
 
 #include "config.h"
+#include "lka.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
@@ -13,7 +15,29 @@
 static void
 lka_dispatch(enum proc_id from, struct imsg *imsg)
 {
-	log_debug("lka: imsg %u from %s ignored", imsg->type,
+	switch (imsg->type) {
+	case IMSG_LKA_CONNECT:
+		lka_on_connect(imsg);
+		return;
+	case IMSG_LKA_RCPT:
+		lka_on_rcpt(imsg);
+		return;
+	case IMSG_LKA_AUTH:
+		lka_on_auth(imsg);
+		return;
+	case IMSG_LKA_VRFY:
+		lka_on_vrfy(imsg);
+		return;
+	case IMSG_LKA_ROUTE:
+		lka_on_route(imsg);
+		return;
+	}
+	if (from == PROC_CONTROL && imsg->type >= IMSG_CTL_SHOW_QUEUE &&
+	    imsg->type <= IMSG_CTL_END) {
+		lka_on_ctl(imsg);
+		return;
+	}
+	fatalx("lka: unexpected imsg %u from %s", imsg->type,
 	    proc_name(from));
 }
 
@@ -21,6 +45,8 @@ void
 lka_main(void)
 {
 	proc_child_start(PROC_LKA, SMTPD_USER, NULL, lka_dispatch);
+	lka_policy_init();
+	lka_route_init();
 	event_dispatch();
 	exit(0);
 }

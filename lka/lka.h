@@ -1,0 +1,26 @@
+/*
+ * The lookup agent: policy (rules, aliases, AUTH, ban, DNSBL), routes
+ * and DNS, and the control commands that read them.  lka.c only
+ * dispatches; each concern lives in its own file.
+ */
+#ifndef SMTPD_LKA_H
+#define SMTPD_LKA_H
+
+#include "imsg.h"
+#include "proc.h"
+
+/* lka_policy.c (inbound issue) */
+void	lka_policy_init(void);
+void	lka_on_connect(struct imsg *);
+void	lka_on_rcpt(struct imsg *);
+void	lka_on_auth(struct imsg *);
+void	lka_on_vrfy(struct imsg *);
+
+/* lka_route.c (relay issue) */
+void	lka_route_init(void);
+void	lka_on_route(struct imsg *);
+
+/* lka_ctl.c (control issue): IMSG_CTL_* addressed to lka */
+void	lka_on_ctl(struct imsg *);
+
+#endif
