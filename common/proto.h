@@ -94,6 +94,10 @@ enum imsg_type {
 	IMSG_CTL_RELOAD,	/* (no fields) */
 	IMSG_CTL_REPLY,		/* str text */
 	IMSG_CTL_END,		/* u32 ok, str message */
+	IMSG_SMTP_ENQUEUE,	/* control -> smtp: u32 uid of the local
+				 * caller; [fd: one end of a socketpair that
+				 * speaks SMTP] -- a `from local` session
+				 * (sendmail, smtpctl enqueue) */
 	IMSG_STAT_INCR,		/* str counter name, int delta: any process
 				 * -> control, which keeps the counters */
 
