@@ -68,4 +68,18 @@ void	 proc_setup(enum proc_id self, proc_dispatch);
  */
 void	 proc_drop_privileges(const char *user, const char *root);
 
+/*
+ * Parent, before any fork: create the full mesh of socketpairs (one per
+ * pair of processes).  proc_setup() later keeps this process's ends and
+ * closes the rest.
+ */
+void	 proc_mesh_init(void);
+/*
+ * Called when the channel to peer closes.  Default (NULL): a child logs
+ * "NAME event=peer-closed peer=PEER reason=..." and exits 1, so the
+ * parent takes the daemon down.  The parent sets its own.
+ */
+typedef void	(*proc_close_cb)(enum proc_id peer, const char *why);
+void	 proc_set_close_cb(proc_close_cb);
+
 #endif
