@@ -116,7 +116,7 @@ proc_on_close(struct imsgchan *c, const char *why, void *arg)
 	else
 		log_info("%s event=peer-closed peer=%s reason=\"%s\"",
 		    proc_name(smtpd_process), proc_name(peer), why);
-	exit(1);
+	exit(PROC_EXIT_PEER);
 }
 
 void

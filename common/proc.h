@@ -76,9 +76,11 @@ void	 proc_drop_privileges(const char *user, const char *root);
 void	 proc_mesh_init(void);
 /*
  * Called when the channel to peer closes.  Default (NULL): a child logs
- * "NAME event=peer-closed peer=PEER reason=..." and exits 1, so the
- * parent takes the daemon down.  The parent sets its own.
+ * "NAME event=peer-closed peer=PEER reason=..." and exits with
+ * PROC_EXIT_PEER, so the parent takes the daemon down naming the child
+ * that died first.  The parent sets its own.
  */
+#define PROC_EXIT_PEER	3	/* a child's exit status after peer-closed */
 typedef void	(*proc_close_cb)(enum proc_id peer, const char *why);
 void	 proc_set_close_cb(proc_close_cb);
 

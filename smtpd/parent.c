@@ -28,6 +28,8 @@
 #include "proto.h"
 
 #define PARENT_STOP_WAIT_MS	5000	/* SIGTERM grace before SIGKILL */
+#define PARENT_PEER_LOSS(st)	(WIFEXITED(st) && \
+				    WEXITSTATUS(st) == PROC_EXIT_PEER)
 
 struct parent_opts	 parent_opts = { SMTPD_CONFIG_DEFAULT, 0, 0 };
 
@@ -117,29 +119,48 @@ parent_shutdown(int code)
 	exit(code);
 }
 
+/*
+ * Reap what exited.  A dead process child takes the daemon down; the
+ * log names the child that died first: when several went in one batch,
+ * one that did not merely lose a peer (PROC_EXIT_PEER).
+ */
 static void
 parent_on_sigchld(int sig, short ev, void *arg)
 {
-	enum proc_id	 id;
-	pid_t		 pid;
+	enum proc_id	 id, culprit = PROC_PARENT;
+	pid_t		 pid, culprit_pid = -1;
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
 	char		 st[32];
-	int		 status;
+	int		 status, culprit_status = 0, tries;
 
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (mda_on_child_exit(pid, status))
-			continue;
-		if ((id = parent_forget(pid)) == PROC_PARENT)
-			continue;
-		if (parent_stopping)
-			continue;
-		parent_status(st, sizeof st, status);
-		log_warnx("parent event=child-exited process=%s pid=%ld "
-		    "status=%s", proc_name(id), (long)pid, st);
-		parent_shutdown(1);
+	for (tries = 0; tries < 2; tries++) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (mda_on_child_exit(pid, status))
+				continue;
+			if ((id = parent_forget(pid)) == PROC_PARENT)
+				continue;
+			if (culprit == PROC_PARENT ||
+			    (PARENT_PEER_LOSS(culprit_status) &&
+			    !PARENT_PEER_LOSS(status))) {
+				culprit = id;
+				culprit_pid = pid;
+				culprit_status = status;
+			}
+		}
+		if (culprit == PROC_PARENT || parent_stopping)
+			return;
+		if (!PARENT_PEER_LOSS(culprit_status))
+			break;
+		/* The child whose death it saw may not be reapable yet. */
+		nanosleep(&ts, NULL);
 	}
+	parent_status(st, sizeof st, culprit_status);
+	log_warnx("parent event=child-exited process=%s pid=%ld status=%s",
+	    proc_name(culprit), (long)culprit_pid, st);
+	parent_shutdown(1);
 }
 
 static void
