@@ -214,7 +214,10 @@ main(int argc, char *argv[], char *envp[])
 
 	proc_mesh_init();
 	pids[PROC_PARENT] = getpid();
-	for (i = PROC_PARENT + 1; i < PROC_COUNT; i++)
+	for (i = PROC_PARENT + 1; i < PROC_COUNT; i++) {
 		pids[i] = smtpd_fork((enum proc_id)i);
+		log_debug("parent event=forked process=%s pid=%ld",
+		    proc_name(i), (long)pids[i]);
+	}
 	parent_main(pids);
 }
