@@ -314,16 +314,20 @@ verbose_cleanup() {
 	cleanup_common
 }
 
-atf_test_case config_file
+atf_test_case config_file cleanup
 config_file_head() {
 	atf_set "descr" "-f names the file; a missing one is an error, exit 1"
 }
 config_file_body() {
 	setup_common
+	mkconf 20124
 	atf_check -s exit:1 -o empty -e not-empty timeout 10 "$SMTPD" -d \
 	    -f /nonexistent/smtpd.conf
 	atf_check -s exit:1 -e match:"usage" "$SMTPD" -x
 	atf_check -s exit:1 -e match:"usage" "$SMTPD" -d extra
+}
+config_file_cleanup() {
+	cleanup_common
 }
 
 atf_test_case define_macro cleanup
