@@ -18,7 +18,10 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -I. -Icommon
 LDLIBS	+= $(PKG_LIBS) -lcrypt
 ifeq ($(SANITIZE),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+# gcc's -Wformat-truncation/-overflow give false positives under the
+# sanitizers.
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -Wno-format-truncation -Wno-format-overflow
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
