@@ -218,8 +218,9 @@ parent_dispatch(enum proc_id from, struct imsg *imsg)
 		mda_on_deliver(imsg);
 		return;
 	}
-	if (from == PROC_CONTROL && imsg->type == IMSG_CTL_RELOAD) {
-		parent_reload();
+	if (from == PROC_CONTROL && imsg->type >= IMSG_CTL_SHOW_QUEUE &&
+	    imsg->type <= IMSG_CTL_END) {
+		parent_on_ctl(imsg);
 		return;
 	}
 	fatalx("parent: unexpected imsg %u from %s", imsg->type,

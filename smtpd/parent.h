@@ -45,8 +45,14 @@ int	 parent_control_socket(const char *path);
 
 /*
  * SIGHUP and IMSG_CTL_RELOAD from control: re-read parent_opts.conffile
- * and apply it (control issue; smtpd/parent_reload.c).
+ * and apply it (control issue; smtpd/parent_ctl.c).
  */
 void	 parent_reload(void);
+/*
+ * Every IMSG_CTL_* (IMSG_CTL_SHOW_QUEUE .. IMSG_CTL_END) the control
+ * process sends to the parent lands here (smtpd/parent_ctl.c); it
+ * answers with IMSG_CTL_REPLY / IMSG_CTL_END on imsg->peerid.
+ */
+void	 parent_on_ctl(struct imsg *);
 
 #endif

@@ -179,6 +179,10 @@ unprivileged_body() {
 	if [ "$(id -u)" -eq 0 ]; then
 		user=nobody
 		chown nobody "$D"
+		# The tree may sit where nobody cannot reach: run a copy.
+		cp "$SMTPD" "$D/smtpd"
+		chmod 755 "$D/smtpd"
+		SMTPD="$D/smtpd"
 		run="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
 	else
 		user=$(id -un)
