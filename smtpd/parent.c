@@ -129,14 +129,15 @@ parent_on_sigchld(int sig, short ev, void *arg)
 {
 	enum proc_id	 id, culprit = PROC_PARENT;
 	pid_t		 pid, culprit_pid = -1;
-	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
 	char		 st[32];
 	int		 status, culprit_status = 0, tries;
 
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	for (tries = 0; tries < 2; tries++) {
+	/* Up to ~1 s (a signal may cut a sleep short: count the tries). */
+	for (tries = 0; tries < 50; tries++) {
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (mda_on_child_exit(pid, status))
 				continue;
@@ -152,7 +153,8 @@ parent_on_sigchld(int sig, short ev, void *arg)
 		}
 		if (culprit == PROC_PARENT || parent_stopping)
 			return;
-		if (!PARENT_PEER_LOSS(culprit_status))
+		if (!PARENT_PEER_LOSS(culprit_status) ||
+		    parent_children_left() == 0)
 			break;
 		/* The child whose death it saw may not be reapable yet. */
 		nanosleep(&ts, NULL);
