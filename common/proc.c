@@ -35,6 +35,7 @@ static const char *const proc_names[PROC_COUNT] = {
 static int		 proc_mesh[PROC_COUNT][PROC_COUNT];
 static int		 proc_mesh_ready;
 static struct imsgchan	*proc_chans[PROC_COUNT];
+static int		 proc_chan_fds[PROC_COUNT];	/* valid if chan set */
 static proc_dispatch	 proc_cb;
 static proc_close_cb	 proc_on_close_cb;
 
@@ -145,11 +146,30 @@ proc_setup(enum proc_id self, proc_dispatch dispatch)
 	for (b = 0; b < PROC_COUNT; b++) {
 		if (b == (int)self || proc_mesh[self][b] == -1)
 			continue;
+		proc_chan_fds[b] = proc_mesh[self][b];
 		proc_chans[b] = imsgchan_new(proc_mesh[self][b],
 		    proc_name(b), proc_on_msg, proc_on_close,
 		    (void *)(intptr_t)b);
 		proc_mesh[self][b] = -1;
 	}
+}
+
+void
+proc_job_child(void)
+{
+	int	 i;
+
+	for (i = 0; i < PROC_COUNT; i++) {
+		if (proc_chans[i] == NULL)
+			continue;
+		close(proc_chan_fds[i]);
+		proc_chans[i] = NULL;	/* not freed: the memory is a copy */
+	}
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 }
 
 void
