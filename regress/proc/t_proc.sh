@@ -294,6 +294,21 @@ child_dies_cleanup() {
 	cleanup_common
 }
 
+atf_test_case parent_killed cleanup
+parent_killed_head() {
+	atf_set "descr" "SIGKILL to the parent leaves no orphan child"
+}
+parent_killed_body() {
+	setup_common
+	mkconf 20106
+	start
+	kill -KILL "$PID"
+	wait_gone $(cat children) || atf_fail "orphan children left"
+}
+parent_killed_cleanup() {
+	cleanup_common
+}
+
 atf_test_case verbose cleanup
 verbose_head() {
 	atf_set "descr" "-v adds debug lines on stderr with -d; without" \
@@ -408,6 +423,7 @@ atf_init_test_cases() {
 	atf_add_test_case sigint
 	atf_add_test_case sighup
 	atf_add_test_case child_dies
+	atf_add_test_case parent_killed
 	atf_add_test_case verbose
 	atf_add_test_case config_file
 	atf_add_test_case define_macro
