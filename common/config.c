@@ -433,7 +433,7 @@ config_check_routes(const struct table *t, char *err, size_t errlen)
 	for (i = 0; i < t->nentries; i++) {
 		const struct table_entry *te = &t->entries[i];
 		const char *file = t->path ? t->path : t->conf_file;
-		int line = t->path ? te->line : t->conf_line;
+		int line = te->line ? te->line : t->conf_line;
 
 		if (te->value == NULL) {
 			snprintf(err, errlen, "%s:%d: route \"%s\" has no "
@@ -467,7 +467,7 @@ config_check_secrets(const struct table *t, char *err, size_t errlen)
 	for (i = 0; i < t->nentries; i++) {
 		const struct table_entry *te = &t->entries[i];
 		const char *file = t->path ? t->path : t->conf_file;
-		int line = t->path ? te->line : t->conf_line;
+		int line = te->line ? te->line : t->conf_line;
 
 		if (te->value == NULL || strchr(te->value, ':') == NULL ||
 		    te->value[0] == ':') {

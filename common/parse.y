@@ -211,7 +211,7 @@ global		: HOSTNAME STRING	{
 
 			for (i = 0; i < $2->nentries; i++)
 				resolver_add_spec($2->entries[i].key,
-				    $<lineno>1);
+				    $2->entries[i].line);
 			anon_drop($2);
 		}
 		| SPOOL STRING		{
@@ -298,7 +298,9 @@ smtpopt		: MAX_MESSAGE_SIZE string {
 				for (i = 0; i < $2->nentries; i++)
 					if (!table_valid_cidr(
 					    $2->entries[i].key))
-						perr($<lineno>1, "smtp ban: "
+						perr($2->entries[i].line ?
+						    $2->entries[i].line :
+						    $<lineno>1, "smtp ban: "
 						    "\"%s\" is not an address "
 						    "or CIDR",
 						    $2->entries[i].key);
@@ -360,7 +362,7 @@ tkv		: string		{
 
 tentries	: tkv			{
 			$$ = anon_table($1.line);
-			table_add($$, $1.key, $1.val, NULL, 0);
+			table_add($$, $1.key, $1.val, NULL, $1.line);
 			free($1.key);
 			free($1.val);
 		}
@@ -372,7 +374,7 @@ tentries	: tkv			{
 			else if (table_lookup($1, $3.key) != NULL)
 				perr($3.line, "duplicate key \"%s\"", $3.key);
 			else
-				table_add($$, $3.key, $3.val, NULL, 0);
+				table_add($$, $3.key, $3.val, NULL, $3.line);
 			free($3.key);
 			free($3.val);
 		}
@@ -396,7 +398,7 @@ tableref	: TABLEREF		{
 		}
 		| string		{
 			$$ = anon_table($<lineno>1);
-			table_add($$, $1, NULL, NULL, 0);
+			table_add($$, $1, NULL, NULL, $<lineno>1);
 			free($1);
 		}
 		| tlist			{ $$ = $1; }
@@ -426,9 +428,16 @@ tabledef	: TABLE STRING string	{
 				t = NULL;
 			}
 			if (t != NULL) {
+				FILE *fp;
+
 				t->conf_file = conf->conf_path;
 				t->conf_line = $<lineno>1;
-				if (table_load(t, err, sizeof(err)) == -1) {
+				if ((fp = fopen(t->path, "r")) == NULL)
+					perr($<lineno>3, "table \"%s\": cannot "
+					    "open \"%s\": %s", $2, t->path,
+					    strerror(errno));
+				else if (fclose(fp) != 0 ||
+				    table_load(t, err, sizeof(err)) == -1) {
 					fprintf(stderr, "%s\n", err);
 					perrors++;
 				}
@@ -780,7 +789,8 @@ fromspec	: LOCAL			{ rule_get()->from = FROM_LOCAL; }
 			for (i = 0; $2 && i < $2->nentries; i++)
 				if (!table_valid_cidr($2->entries[i].key) &&
 				    $2->backend == TABLE_INLINE)
-					perr($<lineno>1, "from src: \"%s\" is "
+					perr($2->entries[i].line, "from src: "
+					    "\"%s\" is "
 					    "not an address or CIDR",
 					    $2->entries[i].key);
 		}
@@ -805,7 +815,7 @@ forspec		: LOCAL			{ rule_get()->rfor = FOR_LOCAL; }
 mend		: ACTION STRING		{
 			struct table *t = anon_table($<lineno>2);
 
-			table_add(t, $2, NULL, NULL, 0);
+			table_add(t, $2, NULL, NULL, $<lineno>2);
 			rule_actions(rule_get(), t, $<lineno>2);
 			free($2);
 		}
@@ -1310,7 +1320,8 @@ action_hosts(struct action *a, struct table *t, int line)
 			perr(line, "host list: unexpected '='");
 			continue;
 		}
-		action_host(a, t->entries[i].key, line);
+		action_host(a, t->entries[i].key, t->entries[i].line ?
+		    t->entries[i].line : line);
 	}
 }
 
@@ -1331,7 +1342,8 @@ rule_actions(struct rule *r, struct table *t, int line)
 			continue;
 		}
 		if ((a = config_action(conf, t->entries[i].key)) == NULL) {
-			perr(line, "unknown action \"%s\"", t->entries[i].key);
+			perr(t->entries[i].line ? t->entries[i].line : line,
+			    "unknown action \"%s\"", t->entries[i].key);
 			continue;
 		}
 		r->actions[r->nactions++] = a;

@@ -20,7 +20,7 @@ struct table_entry {
 	char	*key;
 	char	*value;		/* NULL for a list entry */
 	char	*options;	/* xmail: third field, else NULL */
-	int	 line;		/* in the file, 0 for inline */
+	int	 line;		/* in the file; inline: in smtpd.conf */
 };
 
 struct table {
