@@ -213,9 +213,12 @@ parse_unit(const char *s, const char *units, const uint64_t *mult,
 	if (s == NULL || !isdigit((unsigned char)*s))
 		return -1;
 	for (p = s; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > UINT64_MAX / 10 ||
+		    (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + d;
 	}
 	if (*p != '\0') {
 		if ((u = strchr(units, tolower((unsigned char)*p))) == NULL ||

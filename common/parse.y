@@ -981,6 +981,28 @@ lpushstr(const char *s)
 	return 0;
 }
 
+/* At a statement's start, is the word just read followed by '='? */
+static int
+macro_def_ahead(void)
+{
+	char	blanks[64];
+	size_t	n = 0;
+	int	c, eq;
+
+	if (prevtok != '\n')
+		return 0;
+	while ((c = lgetc()) == ' ' || c == '\t') {
+		if (n == sizeof(blanks))
+			break;
+		blanks[n++] = (char)c;
+	}
+	eq = c == '=';
+	lungetc(c);
+	while (n > 0)
+		lungetc((unsigned char)blanks[--n]);
+	return eq;
+}
+
 static int
 is_word_char(int c)
 {
@@ -1138,7 +1160,7 @@ top:
 	buf[n] = '\0';
 
 	tok = STRING;
-	if (!expanded && !takes_name(prevtok))
+	if (!expanded && !takes_name(prevtok) && !macro_def_ahead())
 		tok = lookup(buf);
 	if (tok == STRING && n > 0 && strspn(buf, "0123456789") == n &&
 	    !takes_name(prevtok)) {

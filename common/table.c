@@ -148,7 +148,13 @@ table_parse_file_line(struct table *t, char *line, int lineno, char *err,
 			p++;
 	}
 	value = p;
-	/* A comment starts at a '#' after blanks, not at the value's start. */
+	/*
+	 * A '#' after blanks starts a comment, except a value's leading '#'
+	 * right before text: a random-order gateway spec, "#host1;host2".
+	 */
+	if (*value == '#' && (value[1] == '\0' || value[1] == ' ' ||
+	    value[1] == '\t'))
+		*value = '\0';
 	for (q = value + (*value != '\0' ? 1 : 0); *q != '\0'; q++)
 		if (*q == '#' && (q[-1] == ' ' || q[-1] == '\t')) {
 			*q = '\0';
