@@ -59,6 +59,7 @@ static int			 pbrace;
 static char			 pushback[PUSHBACK_MAX];
 static size_t			 npushback;
 static int			 anon_count;
+static char			 confdir[PATH_MAX];
 
 /* Options collected while a statement is read. */
 static struct listener		 lopt;
@@ -82,6 +83,7 @@ static void	 lerr(int, const char *, ...)
 static char	*xstrdup(const char *);
 static struct table *anon_table(int);
 static struct table *table_ref(const char *, int);
+static const char *path_resolve(const char *);
 static void	 anon_drop(struct table *);
 static struct action *action_get(void);
 static struct rule *rule_get(void);
@@ -412,21 +414,21 @@ tabledef	: TABLE STRING string	{
 				perr($<lineno>2, "duplicate table \"%s\"", $2);
 			else if (strlen($2) >= sizeof(t->name) || *$2 == '\0')
 				perr($<lineno>2, "invalid table name");
-			else if (strncmp($3, "file:", 5) == 0)
-				t = table_new($2, TABLE_FILE, $3 + 5);
+			else if (strncmp($3, "file:", 5) == 0 && $3[5])
+				t = table_new($2, TABLE_FILE,
+				    path_resolve($3 + 5));
 			else if (*$3 == '/')
 				t = table_new($2, TABLE_FILE, $3);
-			else if (strncmp($3, "xmail:", 6) == 0)
-				t = table_new($2, TABLE_XMAIL, $3 + 6);
+			else if (strncmp($3, "xmail:", 6) == 0 && $3[6])
+				t = table_new($2, TABLE_XMAIL,
+				    path_resolve($3 + 6));
+			else if (strcmp($3, "file:") == 0 ||
+			    strcmp($3, "xmail:") == 0)
+				perr($<lineno>3, "table \"%s\": missing path",
+				    $2);
 			else
 				perr($<lineno>3, "table \"%s\": unknown "
 				    "backend \"%s\" (file: or xmail:)", $2, $3);
-			if (t != NULL && t->path[0] == '\0') {
-				perr($<lineno>3, "table \"%s\": missing path",
-				    $2);
-				table_free(t);
-				t = NULL;
-			}
 			if (t != NULL) {
 				FILE *fp;
 
@@ -507,7 +509,8 @@ pkiopt		: CERT STRING		{
 			if (pki_scratch->cert_file != NULL)
 				perr($<lineno>1, "cert given twice");
 			free(pki_scratch->cert_file);
-			pki_scratch->cert_file = $2;
+			pki_scratch->cert_file = xstrdup(path_resolve($2));
+			free($2);
 		}
 		| KEY STRING		{
 			if (pki_scratch == NULL &&
@@ -517,7 +520,8 @@ pkiopt		: CERT STRING		{
 			if (pki_scratch->key_file != NULL)
 				perr($<lineno>1, "key given twice");
 			free(pki_scratch->key_file);
-			pki_scratch->key_file = $2;
+			pki_scratch->key_file = xstrdup(path_resolve($2));
+			free($2);
 		}
 		;
 
@@ -708,13 +712,14 @@ aopt		: ALIAS tableref	{
 			FILE *fp;
 
 			RELAY_OPT(256);
-			if ((fp = fopen($2, "r")) == NULL)
+			free(action_get()->ca_file);
+			action_get()->ca_file = xstrdup(path_resolve($2));
+			if ((fp = fopen(action_get()->ca_file, "r")) == NULL)
 				perr($<lineno>2, "ca \"%s\": %s", $2,
 				    strerror(errno));
 			else
 				fclose(fp);
-			free(action_get()->ca_file);
-			action_get()->ca_file = $2;
+			free($2);
 		}
 		;
 
@@ -1226,6 +1231,21 @@ xstrdup(const char *s)
 	return p;
 }
 
+/*
+ * A relative file name is relative to the directory of smtpd.conf.
+ * Returns a static buffer (copied by the caller).
+ */
+static const char *
+path_resolve(const char *p)
+{
+	static char	buf[PATH_MAX * 2];
+
+	if (*p == '/' || confdir[0] == '\0')
+		return p;
+	snprintf(buf, sizeof(buf), "%s/%s", confdir, p);
+	return buf;
+}
+
 /* An unnamed table for a literal or an inline list. */
 static struct table *
 anon_table(int line)
@@ -1536,6 +1556,17 @@ parse_config(struct smtpd_config *cfg, const char *path)
 	anon_count = 0;
 	lexerr_line = -1;
 	statement_reset();
+	{
+		char	*copy, *slash;
+
+		if ((copy = strdup(path)) == NULL)
+			abort();
+		if ((slash = strrchr(copy, '/')) != NULL)
+			*(slash == copy ? slash + 1 : slash) = '\0';
+		if (realpath(slash ? copy : ".", confdir) == NULL)
+			confdir[0] = '\0';
+		free(copy);
+	}
 	if ((pfp = fopen(path, "r")) == NULL) {
 		config_error(path, 0, "cannot open: %s", strerror(errno));
 		return 1;
