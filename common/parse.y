@@ -727,6 +727,9 @@ match		: MATCH mopts mend	{
 			struct rule *r = rule_get();
 
 			r->line = $<lineno>1;
+			/* 2 marked "given" to catch repeats; config.h says 1. */
+			r->from_set = r->from_set ? 1 : 0;
+			r->for_set = r->for_set ? 1 : 0;
 			if (!r->from_set) {
 				r->from_set = 1;
 				r->from = FROM_LOCAL;

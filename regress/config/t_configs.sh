@@ -157,8 +157,21 @@ bad_count_body()
 	[ "$n" -ge 25 ] || atf_fail "only $n bad configs"
 }
 
+atf_test_case manual
+manual_head()
+{
+	atf_set "descr" "smtpd.conf.5 passes mandoc -Tlint -Wwarning"
+	atf_set "require.progs" "mandoc"
+}
+manual_body()
+{
+	atf_check -s exit:0 -o empty -e empty \
+	    mandoc -Tlint -Wwarning "$(top)/smtpd.conf.5"
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case manual
 	atf_add_test_case examples
 	atf_add_test_case default_conf
 	atf_add_test_case define_macro
