@@ -28,7 +28,7 @@ struct xstate {
 static int	expand_address(struct xstate *, const struct lka_ctx *,
 		    const char *, int);
 static int	expand_local(struct xstate *, const struct lka_ctx *,
-		    const struct action *, const char *, int);
+		    const struct action *, const char *, int, int);
 
 static int
 xerror(struct xstate *xs, const char *msg)
@@ -231,7 +231,7 @@ expand_values(struct xstate *xs, const struct lka_ctx *c,
 			const char *at = strrchr(it, '@');
 
 			if (lka_is_local_domain(at + 1))
-				r = expand_local(xs, c, a, it, depth + 1);
+				r = expand_local(xs, c, a, it, depth + 1, 0);
 			else {
 				/* forwarded off-site: the admin's choice, so
 				 * matched as from local */
@@ -240,8 +240,9 @@ expand_values(struct xstate *xs, const struct lka_ctx *c,
 				r = expand_address(xs, &c2, it, depth + 1);
 			}
 		} else {
+			/* a user name: aliases and system users only */
 			snprintf(addr, sizeof(addr), "%s@%s", it, domain);
-			r = expand_local(xs, c, a, addr, depth + 1);
+			r = expand_local(xs, c, a, addr, depth + 1, 1);
 		}
 	}
 	free(copy);
@@ -250,7 +251,7 @@ expand_values(struct xstate *xs, const struct lka_ctx *c,
 
 static int
 expand_local(struct xstate *xs, const struct lka_ctx *c,
-    const struct action *a, const char *addr, int depth)
+    const struct action *a, const char *addr, int depth, int novirtual)
 {
 	char		 key[256], base[256], tmp[ADDR_MAX + 8];
 	const char	*at, *domain, *v;
@@ -279,7 +280,7 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 		return 0;
 	}
 	v = NULL;
-	if (a->virtual) {
+	if (a->virtual && !novirtual) {
 		if ((v = lookup(a->virtual, addr)) == NULL) {
 			snprintf(tmp, sizeof(tmp), "%s@%s", base, domain);
 			v = lookup(a->virtual, tmp);
@@ -335,7 +336,7 @@ expand_address(struct xstate *xs, const struct lka_ctx *c,
 		if (a->method == A_RELAY) {
 			if (add(xs, a->name, addr, "") == -1)
 				return -1;
-		} else if (expand_local(xs, c, a, addr, depth) == -1)
+		} else if (expand_local(xs, c, a, addr, depth, 0) == -1)
 			return -1;
 	}
 	return 0;
