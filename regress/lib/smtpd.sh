@@ -16,7 +16,10 @@
 #   SMTPD_CONF   $SMTPD_DIR/smtpd.conf     SMTPD_LOG  $SMTPD_DIR/smtpd.log
 #   SMTPD_SPOOL  $SMTPD_DIR/spool (not created: the daemon makes it)
 #   SMTPD_SOCK   $SMTPD_DIR/smtpd.sock     SMTPD_PORT the listener port
-#   SMTPD_BIN, SMTPCTL_BIN, H_TOOLS (obj/tools), H_TOP (source tree)
+#   SMTPD_BIN, SMTPCTL_BIN, H_TOOLS (obj/tools), H_TOP (source tree),
+#   H_CLIENT (obj/tools/smtp-client), H_PEER (obj/tools/smtp-peer):
+#   these are set when the file is sourced (atf_check needs programs,
+#   not shell functions: atf_check -o match:250 "$H_CLIENT" -p ...)
 #
 # Functions (return 0 on success; on failure they call atf_fail when run
 # inside a test, else print to stderr and return 1):
@@ -97,6 +100,8 @@ h_paths()
 	SMTPD_BIN=${SMTPD_BIN:-$H_TOP/obj/smtpd}
 	SMTPCTL_BIN=${SMTPCTL_BIN:-$H_TOP/obj/smtpctl}
 	H_TOOLS=${H_TOOLS:-$H_TOP/obj/tools}
+	H_CLIENT=$H_TOOLS/smtp-client
+	H_PEER=$H_TOOLS/smtp-peer
 }
 
 # The world directory; created once per test, remembered in the test's
@@ -476,3 +481,5 @@ smtp_send()
 	printf '%s\n' "$_out"
 	return 0
 }
+
+h_paths

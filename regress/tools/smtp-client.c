@@ -91,7 +91,7 @@ show(const char *tag, const char *p, size_t len)
 			putchar(c);
 		else if (c == '\r' && i == len - 2 && p[i + 1] == '\n')
 			;
-		else if (c == '\n' && i == len - 1)
+		else if (c == '\n' && i == len - 1 && i > 0 && p[i - 1] == '\r')
 			;
 		else
 			printf("\\x%02x", c);

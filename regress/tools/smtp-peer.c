@@ -626,9 +626,9 @@ send_hostile(struct sess *s, int code)
 		n = snprintf(buf, sizeof(buf), "hello, this is no reply\r\n");
 		break;
 	case H_NUL:
-		n = snprintf(buf, sizeof(buf), "%d text with a NUL", code);
-		buf[n - 7] = '\0';
-		n += snprintf(buf + n, sizeof(buf) - n, "\r\n");
+		n = snprintf(buf, sizeof(buf), "%d text", code);
+		buf[n++] = '\0';
+		n += snprintf(buf + n, sizeof(buf) - n, "with NUL\r\n");
 		break;
 	default:
 		return;
