@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +36,7 @@
 #define F_MESSAGE	"message"
 #define ENVELOPE_FILE_MAX	(64 * 1024)
 #define INCOMING_EVP_MAX	100000
+#define QS_SYNC_THREADS		16
 
 struct qs_incoming {
 	struct qs_incoming	*next;
@@ -534,10 +537,11 @@ queue_store_rollback(uint32_t msgid)
 	inc_free(i, 1);
 }
 
-/* Write one envelope file atomically enough for commit: O_EXCL, fsync. */
+/* Write one envelope file; fsync it unless nosync (the commit's pool
+ * does it then). */
 static int
 write_envelope(int dfd, const char *name, const struct envelope *e,
-    int flags)
+    int flags, int nosync)
 {
 	struct buf	 b;
 	int		 fd, r = -1, saved;
@@ -547,7 +551,8 @@ write_envelope(int dfd, const char *name, const struct envelope *e,
 	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | flags,
 	    0600)) == -1)
 		goto done;
-	if (write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
+	if (write_all(fd, b.data, b.len) == -1 || (!nosync && fsync(fd) ==
+	    -1)) {
 		saved = errno;
 		close(fd);
 		unlinkat(dfd, name, 0);
@@ -574,9 +579,103 @@ set_fail(struct qs_commit *c, int err)
 		    "452 4.3.1 Temporary queue failure (%s)", strerror(err));
 }
 
-/* Phase one of a commit: everything in incoming/<msgid> on disk. */
+/*
+ * The fsyncs of a batch run in parallel threads: the file system folds
+ * concurrent fsyncs into one journal commit, which is what makes group
+ * commit pay.  An item is an open fd, or a name under a directory fd.
+ */
+struct qs_sync {
+	int		 fd;
+	int		 at;
+	char		 name[24];
+	size_t		 owner;		/* index of the commit */
+	int		 err;
+};
+
+struct qs_pool {
+	struct qs_sync	*items;
+	size_t		 n;
+	_Atomic size_t	 next;
+};
+
+static void
+sync_one(struct qs_sync *it)
+{
+	int	 fd = it->fd;
+
+	if (fd == -1 && (fd = openat(it->at, it->name, O_RDONLY |
+	    O_CLOEXEC)) == -1) {
+		it->err = errno;
+		return;
+	}
+	if (fsync(fd) == -1)
+		it->err = errno;
+	if (fd != it->fd)
+		close(fd);
+}
+
+static void *
+sync_worker(void *arg)
+{
+	struct qs_pool	*p = arg;
+	size_t		 k;
+
+	while ((k = atomic_fetch_add(&p->next, 1)) < p->n)
+		sync_one(&p->items[k]);
+	return NULL;
+}
+
+static void
+sync_run(struct qs_sync *items, size_t n)
+{
+	struct qs_pool	 p;
+	pthread_t	 th[QS_SYNC_THREADS];
+	size_t		 nth, k, started = 0;
+
+	p.items = items;
+	p.n = n;
+	atomic_init(&p.next, 0);
+	nth = n < QS_SYNC_THREADS ? n : QS_SYNC_THREADS;
+	for (k = 1; k < nth; k++)
+		if (pthread_create(&th[started], NULL, sync_worker, &p) == 0)
+			started++;
+	sync_worker(&p);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+}
+
+struct qs_syncs {
+	struct qs_sync	*v;
+	size_t		 n, cap;
+};
+
+static struct qs_sync *
+sync_add(struct qs_syncs *ss, size_t owner, int fd, int at,
+    const char *name)
+{
+	struct qs_sync	*it;
+
+	if (ss->n == ss->cap) {
+		ss->cap = ss->cap ? ss->cap * 2 : 64;
+		if ((ss->v = reallocarray(ss->v, ss->cap,
+		    sizeof(*ss->v))) == NULL)
+			fatal("queue_store");
+	}
+	it = &ss->v[ss->n++];
+	memset(it, 0, sizeof(*it));
+	it->fd = fd;
+	it->at = at;
+	it->owner = owner;
+	if (name)
+		strlcpy(it->name, name, sizeof(it->name));
+	return it;
+}
+
+/* Phase one of a commit: everything written in incoming/<msgid>; the
+ * fsyncs it needs are queued in ss.  *dfdp: the message directory. */
 static int
-commit_prepare(struct qs_commit *c, struct qs_incoming *i)
+commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
+    struct qs_syncs *ss, int *dfdp)
 {
 	struct stat	 sb;
 	char		 name[9], ename[17];
@@ -590,7 +689,7 @@ commit_prepare(struct qs_commit *c, struct qs_incoming *i)
 		    "554 5.5.1 No valid recipients");
 		return -1;
 	}
-	if (fstat(i->fd, &sb) == -1 || fsync(i->fd) == -1) {
+	if (fstat(i->fd, &sb) == -1) {
 		set_fail(c, errno);
 		return -1;
 	}
@@ -608,6 +707,8 @@ commit_prepare(struct qs_commit *c, struct qs_incoming *i)
 		set_fail(c, errno);
 		return -1;
 	}
+	*dfdp = dfd;
+	sync_add(ss, owner, i->fd, -1, NULL);
 	for (k = 0; k < i->nevp; k++) {
 		struct envelope *e = &i->evps[k];
 
@@ -617,18 +718,13 @@ commit_prepare(struct qs_commit *c, struct qs_incoming *i)
 		if (e->nexttry == 0)
 			e->nexttry = e->creation;
 		if (write_envelope(dfd, evpid_str(e->id, ename), e,
-		    O_EXCL) == -1) {
+		    O_EXCL, 1) == -1) {
 			set_fail(c, errno);
-			close(dfd);
 			return -1;
 		}
+		sync_add(ss, owner, -1, dfd, ename);
 	}
-	if (fsync(dfd) == -1) {
-		set_fail(c, errno);
-		close(dfd);
-		return -1;
-	}
-	close(dfd);
+	sync_add(ss, owner, dfd, -1, NULL);
 	return 0;
 }
 
@@ -637,13 +733,18 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 {
 	struct qs_incoming	**pp, *i;
 	struct qs_incoming	**incs;
+	struct qs_syncs		 ss = { NULL, 0, 0 };
+	struct qs_sync		 dirs[2];
 	char			 name[9];
 	size_t			 k, j;
-	int			 renamed = 0, err;
+	int			 renamed = 0, err, *dfds;
 
-	if ((incs = calloc(n ? n : 1, sizeof(*incs))) == NULL)
+	if ((incs = calloc(n ? n : 1, sizeof(*incs))) == NULL ||
+	    (dfds = calloc(n ? n : 1, sizeof(*dfds))) == NULL)
 		fatal("queue_store");
+	/* 1: write every envelope of every message */
 	for (k = 0; k < n; k++) {
+		dfds[k] = -1;
 		cs[k].ok = 1;
 		cs[k].reply[0] = '\0';
 		if ((i = inc_find(cs[k].msgid, &pp)) == NULL) {
@@ -654,18 +755,37 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 		}
 		*pp = i->next;
 		incs[k] = i;
-		if (commit_prepare(&cs[k], i) == -1)
+		commit_prepare(&cs[k], k, i, &ss, &dfds[k]);
+	}
+	/* 2: fsync messages, envelopes and their directories together */
+	sync_run(ss.v, ss.n);
+	for (j = 0; j < ss.n; j++)
+		if (ss.v[j].err && cs[ss.v[j].owner].ok)
+			set_fail(&cs[ss.v[j].owner], ss.v[j].err);
+	free(ss.v);
+	/* 3: make them visible */
+	for (k = 0; k < n; k++) {
+		if (dfds[k] != -1)
+			close(dfds[k]);
+		if (incs[k] == NULL || !cs[k].ok)
 			continue;
-		msgname(i->msgid, name);
+		msgname(incs[k]->msgid, name);
 		if (renameat(incfd, name, qfd, name) == -1) {
 			set_fail(&cs[k], errno);
 			continue;
 		}
 		renamed++;
 	}
-	/* One fsync of queue/ makes every rename above durable. */
-	if (renamed && (fsync(qfd) == -1 || fsync(incfd) == -1)) {
-		err = errno;
+	/* 4: one fsync of queue/ makes every rename above durable */
+	if (renamed) {
+		memset(dirs, 0, sizeof(dirs));
+		dirs[0].fd = qfd;
+		dirs[1].fd = incfd;
+		sync_run(dirs, 2);
+	}
+	if (renamed && (dirs[0].err || dirs[1].err)) {
+		err = dirs[0].err ? dirs[0].err : dirs[1].err;
+		errno = err;
 		log_warn("queue: fsync queue directory");
 		for (k = 0; k < n; k++) {
 			if (!cs[k].ok || incs[k] == NULL)
@@ -699,6 +819,7 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 		inc_free(i, 0);
 	}
 	free(incs);
+	free(dfds);
 }
 
 int
@@ -713,7 +834,7 @@ queue_store_update(const struct envelope *e)
 	if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return -1;
-	if (write_envelope(dfd, tmp, e, O_TRUNC) == -1)
+	if (write_envelope(dfd, tmp, e, O_TRUNC, 0) == -1)
 		goto done;
 	if (renameat(dfd, tmp, dfd, ename) == -1) {
 		saved = errno;
