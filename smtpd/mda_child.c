@@ -3,6 +3,7 @@
  * to that user (never root) keeping only the message and the result
  * pipe, the method dispatch, and the report read back by the parent.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -142,7 +143,7 @@ mda_child_become(const struct mda_user *u, enum action_method method)
 static void __attribute__((noreturn))
 mda_child_run(int msgfd, int resfd, const struct action *a,
     const struct envelope *e, const struct mda_user *u, time_t timeout,
-    const char *lhlo)
+    const char *lhlo, pid_t parent)
 {
 	struct mda_vars	 v;
 	struct sigaction sa;
@@ -180,6 +181,11 @@ mda_child_run(int msgfd, int resfd, const struct action *a,
 	if (chdir(u->home) == -1 && chdir("/") == -1)
 		mda_child_exit(resfd, MDA_TEMPFAIL, "451 4.3.0 chdir failed");
 	umask(077);
+	/* The daemon stopped or died: do not deliver behind its back (the
+	 * setting is cleared by the uid change, hence here). */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
 
 	v.user = e->user[0] ? e->user : u->name;
 	v.home = u->home;
@@ -234,7 +240,7 @@ mda_child_spawn(int msgfd, const struct action *a, const struct envelope *e,
     const struct mda_user *u, time_t timeout, const char *lhlo, int *resfd,
     char *line, size_t len)
 {
-	pid_t	 pid;
+	pid_t	 pid, parent = getpid();
 	int	 p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
@@ -249,7 +255,7 @@ mda_child_spawn(int msgfd, const struct action *a, const struct envelope *e,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		mda_child_run(msgfd, p[1], a, e, u, timeout, lhlo);
+		mda_child_run(msgfd, p[1], a, e, u, timeout, lhlo, parent);
 	}
 	setpgid(pid, pid);	/* the child does it too: no race */
 	close(p[1]);

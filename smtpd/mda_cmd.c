@@ -4,6 +4,7 @@
  * message on stdin, its stderr kept (bounded) as the diagnostic, and a
  * time limit after which its process group is killed.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -169,12 +170,16 @@ cmd_finish(struct cmd_io *io, pid_t pid, int *status)
 }
 
 static void
-cmd_child(char **argv, char **envp, int in, int errfd)
+cmd_child(char **argv, char **envp, int in, int errfd, pid_t parent)
 {
 	int	 null;
 
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
+	/* The delivery was abandoned: the command goes with it. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(EX_TEMPFAIL_CODE);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
 	    dup2(in, 0) == -1 || dup2(null, 1) == -1 || dup2(errfd, 2) == -1)
 		_exit(EX_TEMPFAIL_CODE);
@@ -205,7 +210,7 @@ mda_cmd_deliver(int msgfd, const char *cmd, const struct mda_vars *vars,
 	char			 word[PATH_MAX], xerr[128], diag[MDA_ERR_MAX];
 	enum mda_result		 res;
 	size_t			 n, i;
-	pid_t			 pid;
+	pid_t			 pid, parent;
 	int			 inp[2], errp[2], status, rerr, r;
 
 	memset(envp, 0, sizeof envp);
@@ -260,6 +265,7 @@ mda_cmd_deliver(int msgfd, const char *cmd, const struct mda_vars *vars,
 		res = MDA_TEMPFAIL;
 		goto done;
 	}
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		snprintf(err, errlen, "451 4.3.0 fork: %s", strerror(errno));
 		close(inp[0]);
@@ -270,7 +276,7 @@ mda_cmd_deliver(int msgfd, const char *cmd, const struct mda_vars *vars,
 		goto done;
 	}
 	if (pid == 0)
-		cmd_child(argv, envp, inp[0], errp[1]);
+		cmd_child(argv, envp, inp[0], errp[1], parent);
 	setpgid(pid, pid);	/* also done in the child: no race */
 	close(inp[0]);
 	close(errp[1]);

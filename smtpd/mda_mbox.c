@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -84,6 +85,7 @@ mda_mbox_deliver(int msgfd, const char *path, const struct envelope *e,
 {
 	struct mda_writer	 w;
 	struct stat		 st;
+	sigset_t		 block, oset;
 	char			 lock[PATH_MAX], date[64], from[ADDR_MAX + 80];
 	const char		*s;
 	enum mda_result		 res;
@@ -100,14 +102,24 @@ mda_mbox_deliver(int msgfd, const char *path, const struct envelope *e,
 		snprintf(err, errlen, "550 5.3.5 mbox path too long");
 		return MDA_PERMFAIL;
 	}
-	if (dotlock(lock) == -1)
-		return fail(err, errlen, "dotlock", lock, errno);
+	/* A stop signal waits until the mbox is whole and unlocked. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &oset);
+	if (dotlock(lock) == -1) {
+		res = fail(err, errlen, "dotlock", lock, errno);
+		sigprocmask(SIG_SETMASK, &oset, NULL);
+		return res;
+	}
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (fd == -1) {
 		res = fail(err, errlen, "open", path, errno);
 		unlink(lock);
+		sigprocmask(SIG_SETMASK, &oset, NULL);
 		return res;
 	}
 	if (fstat(fd, &st) == -1) {
@@ -172,5 +184,6 @@ fail:
 out:
 	close(fd);
 	unlink(lock);
+	sigprocmask(SIG_SETMASK, &oset, NULL);
 	return res;
 }

@@ -201,6 +201,85 @@ ATF_TC_BODY(command_credentials, tc)
 	scratch_remove(dir);
 }
 
+/* Is pid gone (or a zombie)? */
+static int
+gone(pid_t pid)
+{
+	char	 path[64], *st, *p;
+	int	 fd, z;
+	ssize_t	 n;
+	char	 buf[512];
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return 1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	st = strstr(buf, "State:");
+	if (st == NULL)
+		return 1;
+	for (p = st + 6; *p == ' ' || *p == '\t'; p++)
+		;
+	z = *p == 'Z' || *p == 'X';
+	return z;
+}
+
+ATF_TC_WITHOUT_HEAD(parent_death);
+ATF_TC_BODY(parent_death, tc)
+{
+	struct action	 a;
+	struct envelope	 e;
+	struct mda_user	 u;
+	enum mda_result	 r;
+	struct stat	 st;
+	char		 dir[64], cmd[256], path[128], line[MDA_ERR_MAX];
+	char		*got;
+	pid_t		 mid, cmdpid;
+	int		 fd, resfd, i, status;
+	uid_t		 tuid = target_uid();
+
+	scratch(dir, sizeof dir, tuid);
+	snprintf(cmd, sizeof cmd, "/bin/sh -c \"echo $$ > %s/pid; "
+	    "exec sleep 30\"", dir);
+	action_init(&a, A_MDA, cmd, NULL);
+	test_envelope(&e, "s@x", "r@y");
+	strlcpy(e.user, TEST_USER, sizeof e.user);
+	ATF_REQUIRE(mda_user_resolve(&a, &e, &u, &r, line, sizeof line) == 0);
+	fd = msg_fd("A: b\n\nx\n", 8);
+	/* A stand-in daemon that dies while the delivery runs. */
+	ATF_REQUIRE((mid = fork()) != -1);
+	if (mid == 0) {
+		if (mda_child_spawn(fd, &a, &e, &u, 60, "x", &resfd, line,
+		    sizeof line) == -1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fd);
+	snprintf(path, sizeof path, "%s/pid", dir);
+	for (i = 0; i < 100 && (stat(path, &st) == -1 || st.st_size == 0);
+	    i++)
+		usleep(50000);
+	ATF_REQUIRE_MSG(i < 100, "the command did not start");
+	got = slurp(path, NULL);
+	cmdpid = atoi(got);
+	free(got);
+	ATF_REQUIRE(cmdpid > 0);
+	ATF_CHECK(!gone(cmdpid));
+	kill(mid, SIGKILL);
+	waitpid(mid, &status, 0);
+	for (i = 0; i < 100 && !gone(cmdpid); i++)
+		usleep(50000);
+	ATF_CHECK_MSG(gone(cmdpid), "command %ld survived the daemon",
+	    (long)cmdpid);
+	if (!gone(cmdpid))
+		kill(cmdpid, SIGKILL);
+	scratch_remove(dir);
+}
+
 ATF_TC_WITHOUT_HEAD(result_without_report);
 ATF_TC_BODY(result_without_report, tc)
 {
@@ -229,6 +308,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, resolve_user);
 	ATF_TP_ADD_TC(tp, maildir_as_user);
 	ATF_TP_ADD_TC(tp, command_credentials);
+	ATF_TP_ADD_TC(tp, parent_death);
 	ATF_TP_ADD_TC(tp, result_without_report);
 	return atf_no_error();
 }
