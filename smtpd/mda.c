@@ -94,13 +94,13 @@ mda_send_result(uint64_t evpid, enum mda_result r, const char *line)
 static void
 mda_refuse(const struct envelope *e, enum mda_result r, const char *line)
 {
-	char	 id[17], buf[MDA_ERR_MAX], rcpt[ADDR_MAX];
+	char	 buf[MDA_ERR_MAX], rcpt[ADDR_MAX];
 
 	strlcpy(buf, line, sizeof buf);
 	mda_clean_line(buf);
 	log_escape(rcpt, sizeof rcpt, e->rcpt, strlen(e->rcpt));
-	log_info("mda envelope=%s rcpt=\"%s\" result=%s stat=\"%s\"",
-	    evpid_str(e->id, id), rcpt,
+	log_info("mda envelope=%016llx rcpt=\"%s\" result=%s stat=\"%s\"",
+	    (unsigned long long)e->id, rcpt,
 	    r == MDA_PERMFAIL ? "PermFail" : "TempFail", buf);
 	mda_send_result(e->id, r, buf);
 }
@@ -109,12 +109,11 @@ static void
 mda_on_timeout(int fd, short ev, void *arg)
 {
 	struct mda_child	*c = arg;
-	char			 id[17];
 
 	(void)fd;
 	(void)ev;
-	log_warnx("mda envelope=%s event=timeout pid=%ld limit=%llds",
-	    evpid_str(c->evpid, id), (long)c->pid, (long long)c->timeout);
+	log_warnx("mda envelope=%016llx event=timeout pid=%ld limit=%llds",
+	    (unsigned long long)c->evpid, (long)c->pid, (long long)c->timeout);
 	c->timedout = 1;
 	kill(-c->pid, SIGKILL);
 	kill(c->pid, SIGKILL);
@@ -207,7 +206,7 @@ mda_on_child_exit(pid_t pid, int status)
 {
 	struct mda_child	*c;
 	enum mda_result		 r;
-	char			 line[MDA_ERR_MAX], id[17];
+	char			 line[MDA_ERR_MAX];
 
 	TAILQ_FOREACH(c, &mda_children, entry)
 		if (c->pid == pid)
@@ -219,8 +218,8 @@ mda_on_child_exit(pid_t pid, int status)
 	r = mda_child_result(c->resfd, status, c->timedout, c->timeout, line,
 	    sizeof line);
 	close(c->resfd);
-	log_info("mda envelope=%s user=%s method=%s result=%s delay=%llds "
-	    "stat=\"%s\"", evpid_str(c->evpid, id), c->user, c->method,
+	log_info("mda envelope=%016llx user=%s method=%s result=%s delay=%llds "
+	    "stat=\"%s\"", (unsigned long long)c->evpid, c->user, c->method,
 	    r == MDA_OK ? "Ok" : r == MDA_TEMPFAIL ? "TempFail" : "PermFail",
 	    (long long)(time(NULL) - c->start), line);
 	mda_send_result(c->evpid, r, line);
