@@ -110,7 +110,7 @@ mda_child_fds(int msgfd, int resfd)
 	fcntl(MDA_CHILD_MSGFD, F_SETFD, FD_CLOEXEC);
 	fcntl(MDA_CHILD_RESFD, F_SETFD, FD_CLOEXEC);
 	if ((null = open("/dev/null", O_RDWR)) == -1 || dup2(null, 0) == -1 ||
-	    dup2(null, 1) == -1)
+	    dup2(null, 1) == -1 || dup2(null, 2) == -1)
 		return -1;
 	closefrom(MDA_CHILD_RESFD + 1);
 	return 0;
