@@ -25,13 +25,13 @@
 #include "proc.h"
 #include "proto.h"
 
-#define MDA_KILL_SLACK	10	/* seconds past the limit before SIGKILL */
+#define MDA_KILL_SLACK	10	/* seconds past the limit, then SIGKILL */
 
 struct mda_child {
 	TAILQ_ENTRY(mda_child)	 entry;
 	pid_t			 pid;
 	uint64_t		 evpid;
-	int			 resfd;		/* read end of the result pipe */
+	int			 resfd;		/* result pipe, read end */
 	struct event		 timer;
 	int			 timedout;
 	time_t			 start;

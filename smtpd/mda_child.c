@@ -58,15 +58,15 @@ mda_user_resolve(const struct action *a, const struct envelope *e,
 			    strerror(errno));
 			*r = MDA_TEMPFAIL;
 		} else {
-			snprintf(line, len, "550 5.1.1 no such local user: %.200s",
-			    name);
+			snprintf(line, len, "550 5.1.1 no such local user: "
+			    "%.200s", name);
 			*r = MDA_PERMFAIL;
 		}
 		return -1;
 	}
 	if (geteuid() == 0 && pw->pw_uid == 0) {
-		snprintf(line, len, "550 5.2.0 delivery as root refused: add an "
-		    "alias");
+		snprintf(line, len, "550 5.2.0 delivery as root refused: "
+		    "add an alias");
 		*r = MDA_PERMFAIL;
 		return -1;
 	}

@@ -27,8 +27,8 @@
 #define CMD_ENV_MAX		8
 
 struct cmd_io {
-	int		 in;		/* command's stdin, -1 once closed */
-	int		 errfd;		/* command's stderr, -1 at EOF */
+	int		 in;		/* its stdin, -1 once closed */
+	int		 errfd;		/* its stderr, -1 at EOF */
 	char		 errbuf[MDA_STDERR_MAX];
 	size_t		 errlen;
 	struct timespec	 deadline;	/* CLOCK_MONOTONIC */
@@ -207,7 +207,8 @@ mda_cmd_deliver(int msgfd, const char *cmd, const struct mda_vars *vars,
 	struct cmd_io		 io;
 	struct sigaction	 sa, osa;
 	char			**words, **argv = NULL, *envp[CMD_ENV_MAX];
-	char			 word[PATH_MAX], xerr[128], diag[MDA_ERR_MAX];
+	char			 word[PATH_MAX], xerr[128];
+	char			 diag[MDA_ERR_MAX];
 	enum mda_result		 res;
 	size_t			 n, i;
 	pid_t			 pid, parent;

@@ -93,7 +93,8 @@ mda_maildir_deliver(int msgfd, const char *dir, const struct envelope *e,
     char *err, size_t errlen)
 {
 	struct mda_writer	 w;
-	char			 sub[PATH_MAX], tmp[PATH_MAX], new[PATH_MAX];
+	char			 sub[PATH_MAX], tmp[PATH_MAX];
+	char			 new[PATH_MAX];
 	char			 name[384];
 	static const char	*subs[] = { "tmp", "new", "cur" };
 	size_t			 i;

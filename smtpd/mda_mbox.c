@@ -18,7 +18,7 @@
 #include "mda_deliver.h"
 #include "mda_io.h"
 
-#define DOTLOCK_STALE	300	/* seconds: an older lock file is stale */
+#define DOTLOCK_STALE	300	/* seconds: an older dotlock is stale */
 
 static enum mda_result
 fail(char *err, size_t errlen, const char *what, const char *path, int e)
@@ -86,7 +86,8 @@ mda_mbox_deliver(int msgfd, const char *path, const struct envelope *e,
 	struct mda_writer	 w;
 	struct stat		 st;
 	sigset_t		 block, oset;
-	char			 lock[PATH_MAX], date[64], from[ADDR_MAX + 80];
+	char			 lock[PATH_MAX], date[64];
+	char			 from[ADDR_MAX + 80];
 	const char		*s;
 	enum mda_result		 res;
 	time_t			 now;
@@ -161,7 +162,7 @@ mda_mbox_deliver(int msgfd, const char *path, const struct envelope *e,
 	mda_writer_add(&w, from, strlen(from));
 	if (mda_copy_message(msgfd, &w, e, MDA_COPY_MBOXRD, &rerr) == -1)
 		goto fail;
-	mda_writer_add(&w, "\n", 1);	/* the blank line ending a message */
+	mda_writer_add(&w, "\n", 1);	/* a blank line ends a message */
 	if (mda_writer_flush(&w) == -1 || fsync(fd) == -1) {
 		rerr = 0;
 		goto fail;
