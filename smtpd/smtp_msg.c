@@ -18,13 +18,6 @@
 #include "smtp.h"
 #include "smtp_msg.h"
 
-/*
- * envelope.c belongs to the queue issue; until it lands in main the
- * reference is weak so that the daemon links, and messages are refused
- * with a temporary failure.  TODO: drop once envelope.c is in main.
- */
-#pragma weak envelope_dump
-
 void
 smtp_msg_create(struct smtp_session *s, int bdat)
 {
@@ -230,11 +223,6 @@ smtp_msg_end(struct smtp_session *s)
 		smtp_session_tx_reset(s);
 		smtp_session_reply(s, "%s", err ? smtp_data_strerror(err) :
 		    "451 4.3.0 Error while writing the message");
-		return;
-	}
-	if (envelope_dump == NULL) {
-		smtp_session_tx_reset(s);
-		smtp_session_reply(s, "451 4.3.0 Queue not available");
 		return;
 	}
 	buf_init(&text);
