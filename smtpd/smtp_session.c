@@ -248,7 +248,6 @@ smtp_session_timeout(struct smtp_session *s)
 	    s->id_str, s->addr, (int)s->state);
 	s->quit = 1;
 	buf_addstr(&s->out, "421 4.4.2 Timeout, closing connection\r\n");
-	s->wait = W_NONE;
 }
 
 /*
@@ -585,6 +584,13 @@ smtp_session_on_imsg(struct smtp_session *s, struct imsg *imsg)
 	uint32_t	 u;
 	enum smtp_wait	 w = s->wait;
 
+	if (s->quit) {
+		/* timed out while waiting: the answer is moot */
+		s->wait = W_NONE;
+		smtp_orphan_imsg(imsg);
+		smtp_io_pump(s);
+		return;
+	}
 	m_msg(&r, imsg);
 	s->wait = W_NONE;
 	switch (imsg->type) {

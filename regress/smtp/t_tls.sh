@@ -24,11 +24,12 @@ table passwd file:@DIR@/passwd
 listen on 127.0.0.1 port @PORT@ tls pki mx.test.example auth-optional <passwd>
 listen on 127.0.0.1 port @PORT2@ tls-require pki mx.test.example auth <passwd> received-auth
 listen on 127.0.0.1 port @PORT3@ smtps pki mx.test.example auth <passwd>
-action "local" maildir "@MAILDIR@/%{rcpt.user}"
+action "local" maildir "@DIR@/notadir/%{rcpt.user}"
 action "out" relay host "127.0.0.1:1"
 match from auth for any action "out"
 match from local for local action "local"
 EOT
+	: > "$SMTPD_DIR/notadir"	# local deliveries stay queued
 	pki_make "$SMTPD_DIR/pki"
 	# "alice" / "secret" ; "bob" / "pass word"
 	printf 'alice %s\nbob %s\n' "$(openssl passwd -6 -salt s4lt secret)" \
