@@ -82,6 +82,7 @@ struct smtp_session {
 	enum smtp_wait		 wait;
 	int			 quit;		/* close once out is flushed */
 	int			 starttls;	/* handshake once out is flushed */
+	int			 eof;		/* the client closed its side */
 	int			 smtps_pending;	/* connect check after TLS */
 	int			 skip_line;	/* discarding an overlong line */
 	int			 read_on, write_on;

@@ -86,7 +86,7 @@ smtp_io_write(struct smtp_session *s)
 	return 0;
 }
 
-/* Read what is available.  -1 on EOF or error. */
+/* Read what is available.  -1 on error, -2 on EOF. */
 static int
 smtp_io_read(struct smtp_session *s)
 {
@@ -113,7 +113,7 @@ smtp_io_read(struct smtp_session *s)
 				    0 : -1;
 		}
 		if (n == 0)
-			return -1;
+			return -2;
 		s->in.len += (size_t)n;
 		s->in.data[s->in.len] = '\0';
 		total += (size_t)n;
@@ -181,6 +181,8 @@ smtp_io_pump(struct smtp_session *s)
 	}
 	if (!s->quit && !s->starttls)
 		smtp_session_process(s);
+	if (s->eof && s->wait == W_NONE)
+		s->quit = 1;
 	if (s->wait == W_NONE || s->quit) {
 		if (smtp_io_write(s) == -1) {
 			smtp_io_free(s);
@@ -221,7 +223,7 @@ smtp_io_update(struct smtp_session *s)
 		want_write = s->tls_want == TLS_WANT_POLLOUT;
 	} else {
 		want_read = s->wait == W_NONE && !s->quit && !s->starttls &&
-		    s->state != S_CONNECTING;
+		    !s->eof && s->state != S_CONNECTING;
 		want_write = s->write_on && s->out.len > 0;
 	}
 	if (want_read && !s->read_on)
@@ -245,10 +247,17 @@ smtp_io_on_read(int fd, short ev, void *arg)
 		smtp_io_pump(s);
 		return;
 	}
-	if (smtp_io_read(s) == -1) {
-		log_debug("smtp session=%s event=eof", s->id_str);
+	switch (smtp_io_read(s)) {
+	case -1:
+		log_debug("smtp session=%s event=read-error", s->id_str);
 		smtp_io_free(s);
 		return;
+	case -2:
+		/* a half-closed client still gets the replies to what it
+		 * sent (e.g. "QUIT" then shutdown) */
+		log_debug("smtp session=%s event=eof", s->id_str);
+		s->eof = 1;
+		break;
 	}
 	if (s->state == S_DATA || s->state == S_BDAT)
 		smtp_io_timer(s);

@@ -167,6 +167,29 @@ session_limit_body()
 }
 session_limit_cleanup() { smtpd_cleanup; }
 
+atf_test_case half_close cleanup
+half_close_head() { atf_set descr "a client that sends its commands and shuts down its side still gets every reply"; atf_set timeout 60; }
+half_close_body()
+{
+	command -v python3 >/dev/null || atf_skip "python3 not installed"
+	inb_setup 22014
+	cat > hc.py <<'EOT'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"EHLO client.test\r\nNOOP\r\nQUIT\r\n")
+s.shutdown(socket.SHUT_WR)
+d = b""
+while True:
+    x = s.recv(4096)
+    if not x:
+        break
+    d += x
+sys.stdout.write(d.decode())
+EOT
+	atf_check -o match:"^250 2.0.0 Ok" -o match:"^221 2.0.0" python3 hc.py 22014
+}
+half_close_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case greeting
@@ -181,4 +204,5 @@ atf_init_test_cases()
 	atf_add_test_case pipelining
 	atf_add_test_case timeout_slow_line
 	atf_add_test_case session_limit
+	atf_add_test_case half_close
 }
