@@ -294,6 +294,9 @@ s_starttls(struct mta_session *s)
 		s_fail(s, err, 0);
 		return;
 	}
+	/* plaintext sent after the 220 must never be read as TLS-era
+	 * replies (STARTTLS command injection) */
+	buf_reset(&s->io.in);
 	s_state(s, S_TLS_HANDSHAKE);
 	if (mta_io_starttls(&s->io, ctx, s->hop.host[0] ? s->hop.host :
 	    s->hop.addr) == -1) {
@@ -822,6 +825,14 @@ s_on_data(struct mta_session *s)
 		if (s->state == S_READY || s->state == S_CONNECT ||
 		    s->state == S_TLS_HANDSHAKE) {
 			s_failf(s, "unexpected reply", s->reply.summary);
+			return;
+		}
+		/* a server speaking out of turn (more than the one reply we
+		 * wait for) is not trusted with the rest (CVE-2020-8794) */
+		if (s->io.in.len > 0 && !(s->pipelining &&
+		    (s->state == S_MAIL || s->state == S_RCPT))) {
+			s_failf(s, "protocol error: data after reply",
+			    s->reply.summary);
 			return;
 		}
 		s_on_reply(s);

@@ -96,9 +96,17 @@ mta_tls_client(const struct route_hop *hop, int verify, char *err,
 		}
 		cfg = insecure;
 	} else {
-		for (i = 0; i < ncas; i++)
+		for (i = 0; i < ncas && ca == NULL; i++)
 			if (strcmp(cas[i].path, hop->ca_file) == 0)
 				ca = &cas[i];
+		if (ca == NULL) {
+			/* not named by an action at start: works only
+			 * when not chrooted */
+			ca_load(hop->ca_file);
+			for (i = 0; i < ncas && ca == NULL; i++)
+				if (strcmp(cas[i].path, hop->ca_file) == 0)
+					ca = &cas[i];
+		}
 		if (ca == NULL || ca->mem == NULL) {
 			snprintf(err, errlen, "CA file %s not loaded",
 			    hop->ca_file[0] ? hop->ca_file : "(system)");
