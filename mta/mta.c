@@ -107,7 +107,7 @@ on_deliver(struct imsg *imsg)
 	struct mta_env	*e;
 	struct mbuild	*m;
 	const char	*text;
-	char		 err[256], id[17];
+	char		 err[256];
 
 	m_msg(&r, imsg);
 	if (m_get_str(&r, &text) == -1 || m_end(&r) == -1)
@@ -132,8 +132,8 @@ on_deliver(struct imsg *imsg)
 		return;
 	}
 	if (!addr_ok(e->evp.sender) || !addr_ok(e->evp.rcpt)) {
-		log_warnx("mta envelope=%s result=PermFail reason=\"bad "
-		    "address\"", evpid_str(e->evp.id, id));
+		log_warnx("mta envelope=%016" PRIx64 " result=PermFail "
+		    "reason=\"bad address\"", e->evp.id);
 		report(e->evp.id, IMSG_QUEUE_DELIVERY_PERMFAIL,
 		    "553 5.1.3 bad address");
 		close(e->fd);
@@ -244,7 +244,7 @@ on_route(struct imsg *imsg)
 	struct route_hop	*hops = NULL;
 	const char		*line;
 	uint32_t		 status, count, random, i;
-	char			 id[17], esc[600];
+	char			 esc[600];
 	enum imsg_type		 type;
 
 	TAILQ_FOREACH(e, &routing, entry)
@@ -274,8 +274,8 @@ on_route(struct imsg *imsg)
 		    status == ROUTE_LOOP ? IMSG_QUEUE_DELIVERY_LOOP :
 		    IMSG_QUEUE_DELIVERY_TEMPFAIL;
 		log_escape(esc, sizeof(esc), line, strlen(line));
-		log_info("mta envelope=%s hop=none result=%s stat=\"%s\"",
-		    evpid_str(e->evp.id, id), type ==
+		log_info("mta envelope=%016" PRIx64 " hop=none result=%s "
+		    "stat=\"%s\"", e->evp.id, type ==
 		    IMSG_QUEUE_DELIVERY_TEMPFAIL ? "TempFail" : "PermFail",
 		    esc);
 		report(e->evp.id, type, line);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <ares.h>
 #include <atf-c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,7 +348,12 @@ ATF_TC_BODY(dns_answers, tc)
 	ATF_CHECK(lka_dns_mx_null(nullmx, 1));
 	ATF_CHECK(lka_dns_mx_null(dot, 1));
 	ATF_CHECK(!lka_dns_mx_null(two, 2));
-	ATF_CHECK_EQ(lka_dns_status(0), DNS_OK);	/* ARES_SUCCESS */
+	ATF_CHECK_EQ(lka_dns_status(ARES_SUCCESS), DNS_OK);
+	ATF_CHECK_EQ(lka_dns_status(ARES_ENODATA), DNS_NODATA);
+	ATF_CHECK_EQ(lka_dns_status(ARES_ENOTFOUND), DNS_NXDOMAIN);
+	ATF_CHECK_EQ(lka_dns_status(ARES_ESERVFAIL), DNS_TEMPFAIL);
+	ATF_CHECK_EQ(lka_dns_status(ARES_ETIMEOUT), DNS_TEMPFAIL);
+	ATF_CHECK_EQ(lka_dns_status(ARES_EREFUSED), DNS_TEMPFAIL);
 	ATF_CHECK_EQ(lka_dns_servers_csv(r, 2, csv, sizeof(csv)), 0);
 	ATF_CHECK_STREQ(csv, "127.0.0.1:25053,[::1]:53");
 	ATF_CHECK_EQ(lka_dns_servers_csv(r, 2, csv, 10), -1);
