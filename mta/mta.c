@@ -161,15 +161,32 @@ fnv64(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* 1 if an envelope of this message still waits for its route. */
+static int
+msg_routing(uint32_t msgid)
+{
+	struct mta_env	*e;
+
+	TAILQ_FOREACH(e, &routing, entry)
+		if (evpid_to_msgid(e->evp.id) == msgid)
+			return 1;
+	return 0;
+}
+
+/* Start the gathered tasks whose message has every route answered; the
+ * last route answer of a message arms this again. */
 static void
 on_batch(int fd, short ev, void *arg)
 {
-	struct mta_task	*task;
+	struct mta_task	*task, *next;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	while ((task = TAILQ_FIRST(&batch)) != NULL) {
+	for (task = TAILQ_FIRST(&batch); task != NULL; task = next) {
+		next = TAILQ_NEXT(task, entry);
+		if (msg_routing(task->msgid))
+			continue;
 		TAILQ_REMOVE(&batch, task, entry);
 		mta_task_start(task);
 	}
@@ -282,6 +299,10 @@ on_route(struct imsg *imsg)
 		free(hops);
 		close(e->fd);
 		free(e);
+		if (!TAILQ_EMPTY(&batch) && !evtimer_pending(&batch_ev, NULL)) {
+			struct timeval tv = { 0, 0 };
+			evtimer_add(&batch_ev, &tv);
+		}
 		return;
 	}
 	batch_add(e, hops, count, random != 0);
