@@ -1,8 +1,8 @@
 /*
- * Fuzz target for the outbound SMTP reply parser (mta/mta_reply.c):
- * libFuzzer entry point; without -DFUZZ_LIBFUZZER it also builds as a
- * program that feeds each file named on the command line (or stdin).
- * Input is fed in small uneven chunks, as a socket would deliver it.
+ * Fuzz target for the outbound SMTP reply parser (mta/mta_reply.c), for
+ * libFuzzer (`make fuzz`).  Input is fed in small uneven chunks, as a
+ * socket would deliver it; replies are parsed until the input ends.
+ * fuzz-sources: mta/mta_reply.c common/buf.c common/log.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -55,29 +55,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mta_reply_free(&r);
 	return 0;
 }
-
-#ifndef FUZZ_LIBFUZZER
-int
-main(int argc, char *argv[])
-{
-	static uint8_t	 data[1 << 20];
-	FILE		*f;
-	size_t		 n;
-	int		 i;
-
-	for (i = 1; i <= argc; i++) {
-		if (i == argc && argc > 1)
-			break;
-		f = (argc > 1) ? fopen(argv[i], "rb") : stdin;
-		if (f == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		n = fread(data, 1, sizeof(data), f);
-		LLVMFuzzerTestOneInput(data, n);
-		if (f != stdin)
-			fclose(f);
-	}
-	return 0;
-}
-#endif
