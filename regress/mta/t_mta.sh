@@ -481,6 +481,30 @@ smtputf8_body()
 }
 smtputf8_cleanup() { smtpd_cleanup; }
 
+atf_test_case dsn cleanup
+dsn_head() { atf_set descr "DSN parameters when offered, xtext-encoded, never otherwise"; }
+dsn_body()
+{
+	msg
+	peer_start p 25249 --ext DSN
+	drive -D "hdrs:id+1=x:sf:Orig User@x.test" -h 127.0.0.1:25249:no a@x.test
+	atf_check_equal Ok "$(result_of a@x.test)"
+	peer_wait p 1 5
+	peer_meta p 1 mail_params | grep -q 'RET=HDRS' || atf_fail "no RET"
+	peer_meta p 1 mail_params | grep -q 'ENVID=id+2B1+3Dx' ||
+	    atf_fail "ENVID not xtext: $(peer_meta p 1 mail_params)"
+	grep -q 'c: RCPT TO:<a@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Orig+20User@x.test' \
+	    "$(peer_spool p)/transcript.log" || atf_fail "RCPT parameters"
+	peer_stop p
+	peer_start q 25250
+	drive -D "hdrs:id:sf:a@x.test" -h 127.0.0.1:25250:no a@x.test
+	atf_check_equal Ok "$(result_of a@x.test)"
+	grep -q 'NOTIFY\|ENVID' "$(peer_spool q)/transcript.log" &&
+	    atf_fail "DSN parameters to a server without DSN"
+	return 0
+}
+dsn_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case plain
@@ -509,4 +533,5 @@ atf_init_test_cases()
 	atf_add_test_case reuse
 	atf_add_test_case dead_gateway
 	atf_add_test_case smtputf8
+	atf_add_test_case dsn
 }

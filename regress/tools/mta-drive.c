@@ -6,7 +6,8 @@
  *
  * usage: mta-drive -m msgfile [-f sender] -h hop [-h hop]... [-r]
  *	  [-c cafile] [-n] [-a user:pass] [-H helo] [-N messages]
- *	  [-t seconds] [-8] [-u] rcpt...
+ *	  [-t seconds] [-8] [-u] [-D ret:envid:notify:orcpt] rcpt...
+ * -D: DSN (ret full|hdrs, envid, notify letters s f d n, ORCPT address)
  * hop: addr:port[:no|opportunistic|require|smtps[:src]]
  */
 #include <sys/stat.h>
@@ -101,14 +102,25 @@ main(int argc, char *argv[])
 	struct stat		 st;
 	const char		*msg = NULL, *sender = "sender@drive.test";
 	const char		*ca = "", *auth = NULL, *helo = "drive.test";
+	char			*dsn_ret = NULL, *dsn_envid = NULL;
+	char			*dsn_notify = NULL, *dsn_orcpt = NULL;
+	unsigned		 notify = 0;
 	char			*spec, *p;
 	size_t			 nhops = 0;
 	long			 n, nmsg = 1, secs = 30;
 	int			 ch, random = 0, noverify = 0, i, fd;
 	unsigned		 flags = 0;
 
-	while ((ch = getopt(argc, argv, "8a:c:f:h:H:m:nN:rt:uv")) != -1) {
+	while ((ch = getopt(argc, argv, "8a:c:D:f:h:H:m:nN:rt:uv")) != -1) {
 		switch (ch) {
+		case 'D':
+			if ((spec = strdup(optarg)) == NULL)
+				err(1, NULL);
+			dsn_ret = strsep(&spec, ":");
+			dsn_envid = strsep(&spec, ":");
+			dsn_notify = strsep(&spec, ":");
+			dsn_orcpt = spec;
+			break;
 		case '8':
 			flags |= EF_8BITMIME;
 			break;
@@ -185,6 +197,10 @@ main(int argc, char *argv[])
 			strlcpy(h->auth_pass, c + 1, sizeof(h->auth_pass));
 		}
 	}
+	for (p = dsn_notify; p != NULL && *p; p++)
+		notify |= *p == 's' ? DSN_NOTIFY_SUCCESS : *p == 'f' ?
+		    DSN_NOTIFY_FAILURE : *p == 'd' ? DSN_NOTIFY_DELAY :
+		    DSN_NOTIFY_NEVER;
 	signal(SIGPIPE, SIG_IGN);
 	log_init(1, log_getverbose());
 	log_procname("mta");
@@ -205,6 +221,12 @@ main(int argc, char *argv[])
 		t->size = (uint64_t)st.st_size;
 		t->flags = flags;
 		t->random = random;
+		if (dsn_ret != NULL)
+			t->dsn_ret = strcmp(dsn_ret, "full") == 0 ?
+			    DSN_RET_FULL : strcmp(dsn_ret, "hdrs") == 0 ?
+			    DSN_RET_HDRS : DSN_RET_DEFAULT;
+		if (dsn_envid != NULL)
+			strlcpy(t->dsn_envid, dsn_envid, sizeof(t->dsn_envid));
 		if ((t->hops = calloc(nhops, sizeof(*hops))) == NULL)
 			err(1, NULL);
 		memcpy(t->hops, hops, nhops * sizeof(*hops));
@@ -218,6 +240,11 @@ main(int argc, char *argv[])
 			strlcpy(t->rcpts[i].addr, argv[i],
 			    sizeof(t->rcpts[i].addr));
 			t->rcpts[i].status = RCPT_PENDING;
+			t->rcpts[i].dsn_notify = notify;
+			if (dsn_orcpt != NULL && *dsn_orcpt)
+				snprintf(t->rcpts[i].orcpt,
+				    sizeof(t->rcpts[i].orcpt), "rfc822;%s",
+				    dsn_orcpt);
 		}
 		t->nrcpts = (size_t)argc;
 		left += (unsigned long)argc;
