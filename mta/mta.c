@@ -331,9 +331,18 @@ mta_dispatch(enum proc_id from, struct imsg *imsg)
 			return;
 		}
 		break;
-	case IMSG_CTL_LOG_VERBOSE:
-	case IMSG_CTL_PAUSE:
-	case IMSG_CTL_RESUME:
+	case IMSG_CTL_LOG_VERBOSE: {
+		struct mreader	 r;
+		uint32_t	 v;
+
+		m_msg(&r, imsg);
+		if (m_get_u32(&r, &v) == 0 && m_end(&r) == 0)
+			log_setverbose((int)v);
+		return;
+	}
+	}
+	if (imsg->type >= IMSG_CTL_SHOW_QUEUE && imsg->type <= IMSG_CTL_END) {
+		/* control requests meant for others: nothing to do here */
 		log_debug("mta: imsg %u from %s ignored", imsg->type,
 		    proc_name(from));
 		return;
