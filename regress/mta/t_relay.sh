@@ -554,6 +554,57 @@ hostile_body()
 }
 hostile_cleanup() { smtpd_cleanup; }
 
+atf_test_case load_dead_gateway cleanup
+load_dead_gateway_head()
+{
+	atf_set descr "1000 messages, three gateways, one dead: each delivered once, the dead one skipped"
+	atf_set timeout 600
+}
+load_dead_gateway_body()
+{
+	peer_start a 25564
+	peer_start b 25565
+	peer_start dead 25566 --reply greeting=421:dead
+	smtpd_setup 25567 <<-EOT
+	$(conf 'action "r" relay host "#127.0.0.1:25564;127.0.0.1:25565;127.0.0.1:25566"
+	match from local for any action "r"')
+	EOT
+	smtpd_start
+	# 10 sessions of 100 messages, each with its own Message-ID
+	s=0
+	while [ $s -lt 10 ]; do
+		set -- -p "$SMTPD_PORT" -q -t 60 -e 220 -s "EHLO client.test" -e 250
+		i=0
+		while [ $i -lt 100 ]; do
+			set -- "$@" -s "MAIL FROM:<a@example.test>" -e 250 \
+			    -s "RCPT TO:<u$i@x.test>" -e 250 -s DATA -e 354 \
+			    -m "Message-ID: <$s.$i.$$@load.test>\nSubject: load\n\nmessage $s.$i\n" \
+			    -e 250
+			i=$((i + 1))
+		done
+		"$H_CLIENT" "$@" -s QUIT -e 221 > /dev/null ||
+		    atf_fail "session $s failed"
+		s=$((s + 1))
+	done
+	n=0 t=1200
+	while [ $t -gt 0 ]; do
+		n=$(( $(peer_count a) + $(peer_count b) ))
+		[ "$n" -ge 1000 ] && break
+		sleep 0.1
+		t=$((t - 1))
+	done
+	atf_check_equal 1000 "$n"
+	ids=$(cat "$(peer_spool a)"/*.eml "$(peer_spool b)"/*.eml |
+	    grep -i '^Message-ID:' | sort -u | wc -l)
+	atf_check_equal 1000 "$ids"
+	atf_check_equal 0 "$(peer_count dead)"
+	d=$(peer_conns dead)
+	[ "$d" -le 10 ] || atf_fail "the dead gateway was tried $d times"
+	[ "$(peer_count a)" -ge 100 ] && [ "$(peer_count b)" -ge 100 ] ||
+	    atf_fail "unfair: $(peer_count a) $(peer_count b)"
+}
+load_dead_gateway_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case seed_host
@@ -577,4 +628,5 @@ atf_init_test_cases()
 	atf_add_test_case drop_mid_data
 	atf_add_test_case partial_rcpt
 	atf_add_test_case hostile
+	atf_add_test_case load_dead_gateway
 }
