@@ -74,7 +74,6 @@ ctl_on_close(struct imsgchan *chan, const char *why, void *arg)
 	(void)chan;
 	(void)why;
 	c->lost = 1;
-	c->chan = NULL;
 	event_loopexit(NULL);
 }
 
@@ -151,7 +150,7 @@ ctl_wait(struct ctl_conn *c, void (*on_text)(const char *, void *),
 	struct event	 ev;
 	struct timeval	 tv;
 
-	if (c->chan == NULL)
+	if (c->lost)
 		return -1;
 	c->on_text = on_text;
 	c->arg = arg;
