@@ -14,6 +14,7 @@
 #include "log.h"
 #include "proto.h"
 #include "table.h"
+#include "smtpd/reload.h"
 
 static void
 lka_ctl_end(uint32_t peerid, int ok, const char *msg)
@@ -142,15 +143,24 @@ lka_ctl_update_table(uint32_t peerid, const char *name)
 static void
 lka_ctl_reload(uint32_t peerid)
 {
-	struct smtpd_config	*conf;
+	struct smtpd_config	*conf = NULL;
+	struct buf		 errs;
 	const char		*path = env->conf_path;
 
-	if (path == NULL || (conf = config_parse(path)) == NULL) {
-		log_warnx("lka event=reload result=failed");
-		lka_ctl_end(peerid, 0, "lka could not load the configuration "
-		    "(see the log)");
+	buf_init(&errs);
+	if (path != NULL)
+		conf = reload_config_parse(path, &errs);
+	if (conf == NULL) {
+		log_warnx("lka event=reload result=failed path=%s",
+		    path ? path : "?");
+		if (errs.len)
+			lka_ctl_text(peerid, buf_cstr(&errs));
+		buf_free(&errs);
+		lka_ctl_end(peerid, 0, "lka could not load the configuration; "
+		    "lka keeps the previous one");
 		return;
 	}
+	buf_free(&errs);
 	conf->ctl_fd = env->ctl_fd;
 	env = conf;
 	log_info("lka event=reload result=ok path=%s", path);
