@@ -53,16 +53,6 @@ static struct ctl_stats		 ctl_stats;
 /* Paused subsystems, as set by successful pause/resume commands. */
 static int			 ctl_paused_smtp, ctl_paused_mta,
 				 ctl_paused_mda;
-/*
- * Clients whose reload the parent is working on, oldest first.  The
- * parent answers a reload with peerid 0 (parent_reload() serves SIGHUP
- * and control alike), in the order it got them; an answer with nobody
- * waiting came from a SIGHUP.
- */
-#define CTL_RELOAD_MAX		32
-static uint32_t			 ctl_reload_fifo[CTL_RELOAD_MAX];
-static size_t			 ctl_reload_n;
-
 static void	control_on_accept(int, short, void *);
 
 /* ---- helpers ---- */
@@ -351,13 +341,6 @@ control_on_client_msg(struct imsgchan *chan, struct imsg *imsg, void *arg)
 		strlcpy(c->subsystem, s, sizeof(c->subsystem));
 		break;
 	}
-	if (imsg->type == IMSG_CTL_RELOAD) {
-		if (ctl_reload_n == CTL_RELOAD_MAX) {
-			control_end(c, 0, "too many reloads in progress", -1);
-			return;
-		}
-		ctl_reload_fifo[ctl_reload_n++] = c->id;
-	}
 	c->pending_proc = to;
 	control_forward(imsg, req->fields, to, imsg->type, c->id);
 }
@@ -432,48 +415,6 @@ control_on_accept(int fd, short ev, void *arg)
 
 /* ---- answers from the processes ---- */
 
-/*
- * An answer of the parent to a reload (peerid 0, see ctl_reload_fifo).
- * When the parent took the new file, lka, which holds the rules, tables
- * and routes, re-reads it next; its END goes to the client.
- */
-static void
-control_on_parent_answer(uint32_t type, int ok, const char *s)
-{
-	struct ctl_client	*c = NULL;
-	struct mbuild		*m;
-	uint32_t		 id = 0;
-
-	if (ctl_reload_n > 0) {
-		id = ctl_reload_fifo[0];
-		c = control_client_by_id(id);
-	}
-	if (type == IMSG_CTL_REPLY) {
-		if (c != NULL) {
-			m = m_create(c->chan, IMSG_CTL_REPLY, 0, -1);
-			m_add_str(m, s);
-			m_close(m);
-		} else
-			log_warnx("control event=reload detail=\"%.300s\"", s);
-		return;
-	}
-	if (ctl_reload_n > 0)
-		memmove(ctl_reload_fifo, ctl_reload_fifo + 1,
-		    --ctl_reload_n * sizeof(ctl_reload_fifo[0]));
-	log_info("control event=reload process=parent result=%s%s",
-	    ok ? "ok" : "failed", id ? "" : " origin=signal");
-	if (c == NULL)
-		id = 0;
-	if (ok) {
-		if (c != NULL)
-			c->pending_proc = PROC_LKA;
-		proc_compose(PROC_LKA, IMSG_CTL_RELOAD, id, -1);
-		return;
-	}
-	if (c != NULL)
-		control_end(c, 0, *s ? s : "configuration not loaded", -1);
-}
-
 static void
 control_on_answer(enum proc_id from, struct imsg *imsg)
 {
@@ -497,12 +438,11 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 			    proc_name(from));
 	}
 
-	if (from == PROC_PARENT) {
-		control_on_parent_answer(imsg->type, ok, s);
-		return;
-	}
 	if (imsg->peerid == 0) {
-		/* lka's half of a reload nobody waits for: logged. */
+		/* A reload nobody waits for (SIGHUP): the parent took the
+		 * file, lka follows; the results are logged. */
+		if (from == PROC_PARENT && imsg->type == IMSG_CTL_END && ok)
+			proc_compose(PROC_LKA, IMSG_CTL_RELOAD, 0, -1);
 		if (imsg->type == IMSG_CTL_END)
 			log_info("control event=reload process=%s result=%s "
 			    "message=\"%s\"", proc_name(from),
@@ -512,8 +452,13 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 			    "detail=\"%.200s\"", proc_name(from), s);
 		return;
 	}
-	if ((c = control_client_by_id(imsg->peerid)) == NULL)
-		return;		/* the client went away meanwhile */
+	if ((c = control_client_by_id(imsg->peerid)) == NULL) {
+		/* The client went away meanwhile.  The parent answers
+		 * reloads only: lka must follow one that worked. */
+		if (from == PROC_PARENT && imsg->type == IMSG_CTL_END && ok)
+			proc_compose(PROC_LKA, IMSG_CTL_RELOAD, 0, -1);
+		return;
+	}
 	if (c->pending == 0 || c->pending_proc != from) {
 		log_warnx("control client=%u: unexpected answer from %s",
 		    c->id, proc_name(from));
@@ -523,6 +468,13 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 		m = m_create(c->chan, IMSG_CTL_REPLY, 0, -1);
 		m_add_str(m, s);
 		m_close(m);
+		return;
+	}
+	/* The parent took the new file: lka, which holds the rules,
+	 * tables and routes, re-reads it next and has the last word. */
+	if (c->pending == IMSG_CTL_RELOAD && from == PROC_PARENT && ok) {
+		c->pending_proc = PROC_LKA;
+		proc_compose(PROC_LKA, IMSG_CTL_RELOAD, c->id, -1);
 		return;
 	}
 
