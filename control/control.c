@@ -40,6 +40,8 @@ struct ctl_client {
 	uint32_t		 pending;	/* request in flight, 0: none */
 	enum proc_id		 pending_proc;
 	char			 subsystem[8];	/* of a pending pause/resume */
+	int			 json;		/* of a pending show status */
+	int			 first_chunk;
 };
 TAILQ_HEAD(ctl_clients, ctl_client);
 
@@ -50,9 +52,9 @@ static uint32_t			 ctl_nextid = 1;
 static struct event		 ctl_ev_accept;
 static struct event		 ctl_ev_pause;
 static struct ctl_stats		 ctl_stats;
-/* Paused subsystems, as set by successful pause/resume commands. */
-static int			 ctl_paused_smtp, ctl_paused_mta,
-				 ctl_paused_mda;
+/* smtp paused by a successful `pause smtp` (mta and mda: the queue's
+ * scheduler knows). */
+static int			 ctl_paused_smtp;
 static void	control_on_accept(int, short, void *);
 
 /* ---- helpers ---- */
@@ -134,7 +136,7 @@ static const struct ctl_request {
 	{ IMSG_CTL_SHOW_MESSAGE,	"U",	 PROC_QUEUE,	0, "show message" },
 	{ IMSG_CTL_SHOW_STATS,		"U",	 PROC_CONTROL,	1, "show stats" },
 	{ IMSG_CTL_SHOW_RELAYS,		"U",	 PROC_MTA,	0, "show relays" },
-	{ IMSG_CTL_SHOW_STATUS,		"U",	 PROC_CONTROL,	0, "show status" },
+	{ IMSG_CTL_SHOW_STATUS,		"U",	 PROC_QUEUE,	0, "show status" },
 	{ IMSG_CTL_SHOW_ROUTE,		"SSSSU", PROC_LKA,	0, "show route" },
 	{ IMSG_CTL_SCHEDULE,		"Q",	 PROC_QUEUE,	0, "schedule" },
 	{ IMSG_CTL_REMOVE,		"Q",	 PROC_QUEUE,	0, "remove" },
@@ -220,26 +222,22 @@ control_show_stats(struct ctl_client *c, int json)
 	control_end(c, 1, "", -1);
 }
 
+/* The queue's status text or JSON object, with the smtp state first. */
 static void
-control_show_status(struct ctl_client *c, int json)
+control_status_merge(struct mbuild *m, const char *s, int json)
 {
 	struct buf	 b;
+	const char	*state = ctl_paused_smtp ? "paused" : "running";
 
 	buf_init(&b);
-	if (json)
-		buf_printf(&b, "{\"smtp\":\"%s\",\"mta\":\"%s\","
-		    "\"mda\":\"%s\"}\n",
-		    ctl_paused_smtp ? "paused" : "running",
-		    ctl_paused_mta ? "paused" : "running",
-		    ctl_paused_mda ? "paused" : "running");
+	if (json && *s == '{')
+		buf_printf(&b, "{\"smtp\":\"%s\",%s", state, s + 1);
+	else if (json)
+		buf_addstr(&b, s);
 	else
-		buf_printf(&b, "smtp: %s\nmta: %s\nmda: %s\n",
-		    ctl_paused_smtp ? "paused" : "running",
-		    ctl_paused_mta ? "paused" : "running",
-		    ctl_paused_mda ? "paused" : "running");
-	control_reply_text(c, b.data, b.len);
+		buf_printf(&b, "smtp: %s\n%s", state, s);
+	m_add_str(m, buf_cstr(&b));
 	buf_free(&b);
-	control_end(c, 1, "", -1);
 }
 
 /*
@@ -273,6 +271,7 @@ control_on_client_msg(struct imsgchan *chan, struct imsg *imsg, void *arg)
 {
 	struct ctl_client	*c = arg;
 	const struct ctl_request *req;
+	struct mbuild		*m;
 	struct mreader		 r;
 	const char		*s;
 	uint32_t		 u;
@@ -306,14 +305,16 @@ control_on_client_msg(struct imsgchan *chan, struct imsg *imsg, void *arg)
 
 	switch (imsg->type) {
 	case IMSG_CTL_SHOW_STATS:
+		m_msg(&r, imsg);
+		m_get_u32(&r, &u);
+		control_show_stats(c, u != 0);
+		return;
 	case IMSG_CTL_SHOW_STATUS:
 		m_msg(&r, imsg);
 		m_get_u32(&r, &u);
-		if (imsg->type == IMSG_CTL_SHOW_STATS)
-			control_show_stats(c, u != 0);
-		else
-			control_show_status(c, u != 0);
-		return;
+		c->json = u != 0;
+		c->first_chunk = 1;
+		break;
 	case IMSG_SMTP_ENQUEUE:
 		control_enqueue(c);
 		return;
@@ -321,6 +322,10 @@ control_on_client_msg(struct imsgchan *chan, struct imsg *imsg, void *arg)
 		m_msg(&r, imsg);
 		m_get_u32(&r, &u);
 		log_setverbose((int)u);
+		/* lka takes it without answering. */
+		m = proc_create(PROC_LKA, IMSG_CTL_LOG_VERBOSE, 0, -1);
+		m_add_u32(m, u);
+		m_close(m);
 		log_info("control event=log-verbose level=%u", u);
 		control_end(c, 1, u ? "logging verbose" : "logging brief",
 		    -1);
@@ -466,7 +471,12 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 	}
 	if (imsg->type == IMSG_CTL_REPLY) {
 		m = m_create(c->chan, IMSG_CTL_REPLY, 0, -1);
-		m_add_str(m, s);
+		if (c->pending == IMSG_CTL_SHOW_STATUS && c->first_chunk) {
+			/* The queue knows mta and mda; smtp is known here. */
+			c->first_chunk = 0;
+			control_status_merge(m, s, c->json);
+		} else
+			m_add_str(m, s);
 		m_close(m);
 		return;
 	}
@@ -482,10 +492,6 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 	    c->pending == IMSG_CTL_RESUME)) {
 		if (strcmp(c->subsystem, "smtp") == 0)
 			flag = &ctl_paused_smtp;
-		else if (strcmp(c->subsystem, "mta") == 0)
-			flag = &ctl_paused_mta;
-		else if (strcmp(c->subsystem, "mda") == 0)
-			flag = &ctl_paused_mda;
 		if (flag)
 			*flag = c->pending == IMSG_CTL_PAUSE;
 	}

@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctl_client.h"
 #include "log.h"
 #include "proto.h"
@@ -159,7 +161,7 @@ offline_write(const char *spool, const struct sm_job *j, char *err,
 		return -1;
 	}
 	(void)mkdir(dir, 0770);		/* root, or the daemon's user */
-	snprintf(tmp, sizeof(tmp), "%s/.tmp.XXXXXXXXXX", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp.XXXXXX", dir);
 	if ((fd = mkstemp(tmp)) == -1) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
@@ -177,8 +179,10 @@ offline_write(const char *spool, const struct sm_job *j, char *err,
 	}
 	buf_free(&b);
 	/* The final name drops the leading ".tmp.": now it is complete. */
-	snprintf(final, sizeof(final), "%s/%s", dir, tmp + strlen(dir) + 6);
-	if (rename(tmp, final) == -1) {
+	snprintf(final, sizeof(final), "%s/%lld.%s", dir, (long long)time(NULL),
+	    tmp + strlen(dir) + 6);
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) ==
+	    -1) {
 		snprintf(err, errlen, "rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return -1;
@@ -327,12 +331,17 @@ offline_run(const char *spool, const char *sockpath)
 pid_t
 offline_pickup(const char *spool, const char *sockpath)
 {
-	char	 dir[1024];
+	struct group	*gr;
+	char		 dir[1024];
 	pid_t	 pid;
 
 	snprintf(dir, sizeof(dir), "%s/%s", spool, OFFLINE_DIR);
-	if (access(dir, F_OK) == -1)
-		return -1;
+	/* Not world-writable: root (and a set-group-id smtpctl of the
+	 * queue's group) or, unprivileged, the daemon's user. */
+	if (mkdir(dir, 0770) == 0 && geteuid() == 0 &&
+	    (gr = getgrnam(SMTPD_QUEUE_USER)) != NULL &&
+	    chown(dir, 0, gr->gr_gid) == -1)
+		log_warn("offline: chown %s", dir);
 	if ((pid = fork()) == -1) {
 		log_warn("offline: fork");
 		return -1;

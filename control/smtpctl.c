@@ -257,10 +257,14 @@ smtpctl_encrypt(const struct ctl_cmd *cmd)
 	return ret;
 }
 
+static int	 smtpctl_printed;	/* the answer had text */
+
 static void
 smtpctl_on_text(const char *s, void *arg)
 {
 	(void)arg;
+	if (*s)
+		smtpctl_printed = 1;
 	fputs(s, stdout);
 }
 
@@ -315,16 +319,17 @@ smtpctl_send(struct ctl_conn *c, const struct ctl_cmd *cmd)
 	return 0;
 }
 
-/* Print the END of a request; the exit status. */
+/* Print the END of a request; the exit status.  Its message goes to
+ * stdout only for an answer without text, never in JSON mode. */
 static int
-smtpctl_result(struct ctl_conn *c)
+smtpctl_result(struct ctl_conn *c, int json)
 {
 	if (!ctl_ok(c)) {
 		fprintf(stderr, "smtpctl: %s\n", ctl_message(c)[0] ?
 		    ctl_message(c) : "command failed");
 		return 1;
 	}
-	if (ctl_message(c)[0])
+	if (ctl_message(c)[0] && !smtpctl_printed && !json)
 		printf("%s\n", ctl_message(c));
 	return 0;
 }
@@ -369,7 +374,7 @@ smtpctl_monitor(struct ctl_conn *c, const struct ctl_cmd *cmd)
 		}
 		if (!ctl_ok(c)) {
 			buf_free(&b);
-			return smtpctl_result(c);
+			return smtpctl_result(c, cmd->json);
 		}
 		if (cmd->json) {
 			fputs(buf_cstr(&b), stdout);
@@ -457,7 +462,7 @@ smtpctl_main(int argc, char **argv)
 		ctl_close(c);
 		return 1;
 	}
-	ret = smtpctl_result(c);
+	ret = smtpctl_result(c, cmd.json);
 	ctl_close(c);
 	if (fflush(stdout) == EOF)
 		ret = 1;
