@@ -322,8 +322,11 @@ control_on_client_msg(struct imsgchan *chan, struct imsg *imsg, void *arg)
 		m_msg(&r, imsg);
 		m_get_u32(&r, &u);
 		log_setverbose((int)u);
-		/* lka takes it without answering. */
+		/* lka and smtp take it without answering. */
 		m = proc_create(PROC_LKA, IMSG_CTL_LOG_VERBOSE, 0, -1);
+		m_add_u32(m, u);
+		m_close(m);
+		m = proc_create(PROC_SMTP, IMSG_CTL_LOG_VERBOSE, 0, -1);
 		m_add_u32(m, u);
 		m_close(m);
 		log_info("control event=log-verbose level=%u", u);
@@ -494,6 +497,11 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 			flag = &ctl_paused_smtp;
 		if (flag)
 			*flag = c->pending == IMSG_CTL_PAUSE;
+		if (*s == '\0') {
+			control_end(c, ok, c->pending == IMSG_CTL_PAUSE ?
+			    "smtp paused" : "smtp resumed", -1);
+			return;
+		}
 	}
 	control_end(c, ok, s, -1);
 }
