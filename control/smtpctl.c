@@ -257,15 +257,14 @@ smtpctl_encrypt(const struct ctl_cmd *cmd)
 	return ret;
 }
 
-static int	 smtpctl_printed;	/* the answer had text */
+/* The text of an answer: kept until the END says where it goes. */
+static struct buf	 smtpctl_text;
 
 static void
 smtpctl_on_text(const char *s, void *arg)
 {
 	(void)arg;
-	if (*s)
-		smtpctl_printed = 1;
-	fputs(s, stdout);
+	buf_addstr(&smtpctl_text, s);
 }
 
 static void
@@ -319,17 +318,27 @@ smtpctl_send(struct ctl_conn *c, const struct ctl_cmd *cmd)
 	return 0;
 }
 
-/* Print the END of a request; the exit status.  Its message goes to
- * stdout only for an answer without text, never in JSON mode. */
+/*
+ * Print the answer; the exit status.  The text goes to stdout, or to
+ * stderr for a failed command (reload and update table errors).  The END
+ * message goes to stdout only for an answer without text, never in JSON
+ * mode; a failure's message to stderr.
+ */
 static int
 smtpctl_result(struct ctl_conn *c, int json)
 {
+	int	 printed = smtpctl_text.len > 0;
+
+	if (printed)
+		fwrite(smtpctl_text.data, 1, smtpctl_text.len,
+		    ctl_ok(c) ? stdout : stderr);
+	buf_reset(&smtpctl_text);
 	if (!ctl_ok(c)) {
 		fprintf(stderr, "smtpctl: %s\n", ctl_message(c)[0] ?
 		    ctl_message(c) : "command failed");
 		return 1;
 	}
-	if (ctl_message(c)[0] && !smtpctl_printed && !json)
+	if (ctl_message(c)[0] && !printed && !json)
 		printf("%s\n", ctl_message(c));
 	return 0;
 }
@@ -457,6 +466,8 @@ smtpctl_main(int argc, char **argv)
 	}
 	smtpctl_send(c, &cmd);
 	if (ctl_wait(c, smtpctl_on_text, NULL, CTL_TIMEOUT) == -1) {
+		fwrite(smtpctl_text.data ? smtpctl_text.data : "", 1,
+		    smtpctl_text.len, stdout);
 		fflush(stdout);
 		fprintf(stderr, "smtpctl: no answer from the daemon\n");
 		ctl_close(c);

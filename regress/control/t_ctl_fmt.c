@@ -113,7 +113,7 @@ ATF_TC_BODY(offline_rejects, tc)
 		ATF_CHECK_MSG(offline_load(&k, bad[i], strlen(bad[i]), err,
 		    sizeof(err)) == -1, "case %d accepted", i);
 	ATF_CHECK_EQ(offline_load(&k, "smtpctl-offline 1\nsender a@b\n"
-	    "rcpt c@d\n\n", 35, err, sizeof(err)), 0);
+	    "rcpt c@d\n\n", 39, err, sizeof(err)), 0);
 	sm_job_free(&k);
 }
 
