@@ -87,8 +87,7 @@ sm_upper(char *dst, size_t len, const char *src)
 static void
 sm_on_text(const char *s, void *arg)
 {
-	(void)arg;
-	fputs(s, stdout);
+	buf_addstr(arg, s);
 }
 
 /* Connect and run one simple request (mailq, newaliases, -q). */
@@ -97,6 +96,7 @@ sm_simple(const char *sock, uint32_t type, const char *arg)
 {
 	struct ctl_conn	*c;
 	struct mbuild	*m;
+	struct buf	 text;
 	int		 ret = EX_OK;
 
 	if ((c = ctl_open(sock)) == NULL) {
@@ -112,15 +112,19 @@ sm_simple(const char *sock, uint32_t type, const char *arg)
 	else if (type == IMSG_CTL_UPDATE_TABLE)
 		m_add_str(m, arg);
 	m_close(m);
-	if (ctl_wait(c, sm_on_text, NULL, CTL_TIMEOUT) == -1) {
+	buf_init(&text);
+	if (ctl_wait(c, sm_on_text, &text, CTL_TIMEOUT) == -1) {
 		fprintf(stderr, "%s: no answer from the daemon\n",
 		    getprogname());
 		ret = EX_TEMPFAIL;
-	} else if (!ctl_ok(c)) {
+	} else if (text.len)
+		fputs(buf_cstr(&text), ctl_ok(c) ? stdout : stderr);
+	buf_free(&text);
+	if (ret == EX_OK && !ctl_ok(c)) {
 		fprintf(stderr, "%s: %s\n", getprogname(), ctl_message(c));
 		ret = strcmp(ctl_message(c), "permission denied") == 0 ?
 		    EX_NOPERM : EX_UNAVAILABLE;
-	} else if (ctl_message(c)[0])
+	} else if (ret == EX_OK && ctl_message(c)[0])
 		printf("%s\n", ctl_message(c));
 	ctl_close(c);
 	fflush(stdout);

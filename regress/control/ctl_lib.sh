@@ -7,10 +7,12 @@ c_world()
 {
 	h_world
 	LOCALUSER=""
+	C_USER=$(id -un)
 	if [ "$(id -u)" = 0 ]; then
 		id _smtptest >/dev/null 2>&1 ||
 		    atf_fail "user _smtptest missing: run tools/setup.sh --users"
 		LOCALUSER="user _smtptest"
+		C_USER=_smtptest
 	fi
 	mkdir -p "$SMTPD_DIR/maildir/new" "$SMTPD_DIR/maildir/cur" \
 	    "$SMTPD_DIR/maildir/tmp"
@@ -26,16 +28,20 @@ c_world()
 	return 0
 }
 
-# A config with a local action and the given extra lines (stdin) before
-# the rules of the caller, which come last.
+# The head of a config: a local action whose alias table (ALIASES, by
+# default an inline one) makes bob, carol, dave and alice real local
+# recipients (C_USER) whether root or not.  The caller adds the rules.
 c_conf_head()
 {
+	if [ -z "${1:-}" ]; then
+		echo 'table c_aliases { "bob" = "@C_USER@", "carol" = "@C_USER@", "dave" = "@C_USER@", "alice" = "@C_USER@" }'
+	fi
 	cat <<EOF
 hostname mx.test
 spool "@SPOOL@"
 control socket "@SOCK@"
 listen on 127.0.0.1 port @PORT@
-action "local" maildir "@MAILDIR@" @LOCALUSER@
+action "local" maildir "@MAILDIR@" @LOCALUSER@ alias <${1:-c_aliases}>
 EOF
 }
 

@@ -10,15 +10,15 @@
 c_start_held()
 {
 	c_world
-	{ c_conf_head; echo 'match from local for any action "local"'; } |
-	    smtpd_setup "$1"
+	{ c_conf_head; echo 'match from local for any action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup "$1" "$SMTPD_DIR/tmpl"
 	smtpd_start
 	atf_check -o inline:"mda paused\n" "$SMTPCTL_BIN" -s "$SMTPD_SOCK" \
 	    pause mda
 	smtp_send "$1" alice@localhost bob@localhost >/dev/null
 	_n=50
 	while [ "$_n" -gt 0 ]; do
-		ctl show queue | grep -q "recipient=<bob@localhost>" && break
+		ctl show queue | grep -q "recipient=<" && break
 		sleep 0.1
 		_n=$((_n - 1))
 	done
@@ -33,8 +33,8 @@ show_stats_head()
 show_stats_body()
 {
 	c_world
-	{ c_conf_head; echo 'match from local for any action "local"'; } |
-	    smtpd_setup 26001
+	{ c_conf_head; echo 'match from local for any action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup 26001 "$SMTPD_DIR/tmpl"
 	smtpd_start
 	smtp_send 26001 alice@localhost bob@localhost >/dev/null
 	c_wait_maildir 1
@@ -70,8 +70,10 @@ show_queue_body()
 {
 	c_start_held 26002
 	ctl show queue > q.txt
-	atf_check -o match:'^id=[0-9a-f]{16} message_id=[0-9a-f]{8} sender=<alice@localhost> recipient=<bob@localhost> action=local state=' \
-	    cat q.txt
+	atf_check -o match:'^id=[0-9a-f]{16} message_id=[0-9a-f]{8} ' \
+	    -o match:"sender=<alice@localhost> recipient=<$C_USER@localhost> " \
+	    -o match:'action=local state=pending attempts=0 next_attempt=' \
+	    -o match:'last_error=' cat q.txt
 	id=$(sed -n 's/^id=\([0-9a-f]*\) .*/\1/p' q.txt | head -1)
 	msg=$(sed -n 's/.* message_id=\([0-9a-f]*\) .*/\1/p' q.txt | head -1)
 	ctl show queue --json > q.json || atf_fail "show queue --json"
@@ -81,9 +83,9 @@ show_queue_body()
 		grep -q "\"$k\":" q.json || atf_fail "no $k in $(cat q.json)"
 	done
 	_v=$(c_jq '.[0].recipient' q.json)
-	[ "$_v" = bob@localhost ] || [ "$_v" = skip ] ||
+	[ "$_v" = "$C_USER@localhost" ] || [ "$_v" = skip ] ||
 	    atf_fail "json: $(cat q.json)"
-	atf_check -o match:"rcpt: bob@localhost" "$SMTPCTL_BIN" -s \
+	atf_check -o match:"rcpt: $C_USER@localhost" "$SMTPCTL_BIN" -s \
 	    "$SMTPD_SOCK" show envelope "$id"
 	ctl show envelope "$id" --json > e.json || atf_fail "show envelope"
 	c_json_ok e.json
@@ -98,7 +100,7 @@ show_queue_body()
 	grep -q '"smtp":"running"' s.json && grep -q '"mda":"paused"' s.json ||
 	    atf_fail "status json: $(cat s.json)"
 	# mailq is show queue
-	atf_check -o match:"recipient=<bob@localhost>" "$MAILQ" -C "$SMTPD_CONF"
+	atf_check -o match:"recipient=<$C_USER@localhost>" "$MAILQ" -C "$SMTPD_CONF"
 	smtpd_stop
 }
 show_queue_cleanup() { smtpd_cleanup; }
@@ -178,8 +180,8 @@ pause_smtp_head()
 pause_smtp_body()
 {
 	c_world
-	{ c_conf_head; echo 'match from local for any action "local"'; } |
-	    smtpd_setup 26006
+	{ c_conf_head; echo 'match from local for any action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup 26006 "$SMTPD_DIR/tmpl"
 	smtpd_start
 	atf_check -o inline:"smtp paused\n" "$SMTPCTL_BIN" -s "$SMTPD_SOCK" \
 	    pause smtp
@@ -206,8 +208,8 @@ permissions_head()
 permissions_body()
 {
 	c_world
-	{ c_conf_head; echo 'match from local for any action "local"'; } |
-	    smtpd_setup 26007
+	{ c_conf_head; echo 'match from local for any action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup 26007 "$SMTPD_DIR/tmpl"
 	smtpd_start
 	atf_check -o match:'^uptime=' runuser -u _smtptest -- "$SMTPCTL_BIN" -s \
 	    "$SMTPD_SOCK" show stats
@@ -249,8 +251,8 @@ update_table_body()
 	chmod 644 "$SMTPD_DIR/rcpts"
 	{ c_conf_head
 	  echo "table rcpts file:$SMTPD_DIR/rcpts"
-	  echo 'match from local for rcpt-to <rcpts> action "local"'; } |
-	    smtpd_setup 26008
+	  echo 'match from local for rcpt-to <rcpts> action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup 26008 "$SMTPD_DIR/tmpl"
 	smtpd_start
 	smtp_send 26008 alice@localhost bob@localhost >/dev/null
 	atf_check -s exit:1 -o ignore -e ignore "$H_TOOLS/smtp-client" \
@@ -282,8 +284,8 @@ reload_body()
 {
 	c_world
 	{ c_conf_head
-	  echo 'match from local for rcpt-to "bob@localhost" action "local"'; } |
-	    smtpd_setup 26009
+	  echo 'match from local for rcpt-to "bob@localhost" action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup 26009 "$SMTPD_DIR/tmpl"
 	smtpd_start
 	atf_check -s exit:1 -o ignore -e ignore "$H_TOOLS/smtp-client" \
 	    -p 26009 -e 220 -s "EHLO x" -e 250 -s "MAIL FROM:<a@localhost>" \
@@ -328,8 +330,8 @@ log_monitor_head()
 log_monitor_body()
 {
 	c_world
-	{ c_conf_head; echo 'match from local for any action "local"'; } |
-	    smtpd_setup 26010
+	{ c_conf_head; echo 'match from local for any action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup 26010 "$SMTPD_DIR/tmpl"
 	smtpd_start
 	atf_check -o inline:"logging verbose\n" "$SMTPCTL_BIN" -s \
 	    "$SMTPD_SOCK" log verbose
