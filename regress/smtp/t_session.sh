@@ -190,6 +190,43 @@ EOT
 }
 half_close_cleanup() { smtpd_cleanup; }
 
+atf_test_case total_limit cleanup
+total_limit_head() { atf_set descr "beyond 'smtp limit sessions' a client gets 421 4.7.0"; atf_set timeout 60; }
+total_limit_body()
+{
+	inb_setup 22015 "smtp limit sessions 1"
+	"$H_CLIENT" -p 22015 -q -e 220 -w 3000 -s QUIT -e 221 &
+	p1=$!
+	sleep 1
+	inb_expect -e 421 -x 4.7.0 -c
+	wait "$p1" || atf_fail "the first session was disturbed"
+	inb_expect -e 220 -s QUIT -e 221
+}
+total_limit_cleanup() { smtpd_cleanup; }
+
+atf_test_case ipv6 cleanup
+ipv6_head() { atf_set descr "an IPv6 loopback listener: from local, our IPv6 literal is local"; atf_set timeout 60; }
+ipv6_body()
+{
+	[ -n "$(ip -6 addr show lo 2>/dev/null)" ] || atf_skip "no IPv6 loopback"
+	smtpd_setup 22016 - <<'EOT'
+hostname mx.test.example
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on ::1 port @PORT@
+listen on 127.0.0.1 port @PORT@
+action "local" maildir "@DIR@/notadir/%{rcpt.user}"
+match from local for local action "local"
+EOT
+	smtpd_start
+	inb_expect -h ::1 -e 220 -s "EHLO client.test" -e 250 -x "[::1]" \
+	    -s "MAIL FROM:<a@client.test>" -e 250 \
+	    -s "RCPT TO:<root@[IPv6:::1]>" -e 250 \
+	    -s "RCPT TO:<root@[IPv6:2001:db8::1]>" -e 550 -x 5.7.1 \
+	    -s QUIT -e 221
+}
+ipv6_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case greeting
@@ -205,4 +242,6 @@ atf_init_test_cases()
 	atf_add_test_case timeout_slow_line
 	atf_add_test_case session_limit
 	atf_add_test_case half_close
+	atf_add_test_case total_limit
+	atf_add_test_case ipv6
 }
