@@ -36,6 +36,7 @@ EOT
 	    "$(openssl passwd -6 -salt s4lt 'pass word')" > "$SMTPD_DIR/passwd"
 	chmod 644 "$SMTPD_DIR/passwd"
 	smtpd_start
+	inb_hold
 	CA="--ca $SMTPD_DIR/pki/ca.crt"
 }
 
