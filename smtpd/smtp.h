@@ -113,7 +113,7 @@ struct smtp_session {
 	struct buf		 msgbuf;
 	char			 add_date[96];
 	char			 add_msgid[320];
-	int			 msg_failed;	/* write error */
+	int			 msg_failed;	/* errno of a write error */
 	uint64_t		 bdat_left;
 	uint64_t		 bdat_chunk;
 	int			 create_bdat;	/* CREATE asked for BDAT */
@@ -139,7 +139,8 @@ void	smtp_io_timer(struct smtp_session *);
 int	smtp_io_starttls(struct smtp_session *);
 
 /* smtp_session.c */
-struct smtp_session *smtp_session_new(int fd, struct smtp_lctx *,
+/* Start a session on fd (accepted, or from control for enqueue). */
+void	smtp_session_new(int fd, struct smtp_lctx *,
 	    const struct sockaddr *, int enqueue, uid_t);
 void	smtp_session_connected(struct smtp_session *);
 void	smtp_session_tls_done(struct smtp_session *);

@@ -178,6 +178,16 @@ smtp_io_pump(struct smtp_session *s)
 			smtp_io_update(s);
 			return;
 		}
+		/* a record that came with the handshake may already sit in
+		 * libtls, where poll cannot see it */
+		switch (smtp_io_read(s)) {
+		case -1:
+			smtp_io_free(s);
+			return;
+		case -2:
+			s->eof = 1;
+			break;
+		}
 	}
 	if (!s->quit && !s->starttls)
 		smtp_session_process(s);

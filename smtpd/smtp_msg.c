@@ -122,9 +122,9 @@ smtp_msg_write(struct smtp_session *s)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
+			s->msg_failed = errno;
 			log_warn("smtp session=%s event=message-write-error",
 			    s->id_str);
-			s->msg_failed = 1;
 			break;
 		}
 		off += (size_t)n;
@@ -204,7 +204,7 @@ smtp_msg_end(struct smtp_session *s)
 	struct smtp_rcpt	*rc;
 	struct mbuild		*m;
 	struct buf		 text;
-	int			 err;
+	int			 err, failed;
 	char			 esc[64];
 
 	err = smtp_data_finish(&s->data, &s->msgbuf);
@@ -215,14 +215,21 @@ smtp_msg_end(struct smtp_session *s)
 	s->state = S_CMD;
 	s->bdat_active = 0;
 	smtp_io_timer(s);
-	if (err != SMTP_DATA_OK || s->msg_failed) {
+	failed = s->msg_failed;
+	if (err != SMTP_DATA_OK || failed) {
 		log_info("smtp session=%s event=message-refused from=<%s> "
 		    "reason=\"%s\"", s->id_str, log_escape(esc, sizeof(esc),
 		    s->sender, strlen(s->sender)), err ?
 		    smtp_data_strerror(err) : "write error");
 		smtp_session_tx_reset(s);
-		smtp_session_reply(s, "%s", err ? smtp_data_strerror(err) :
-		    "451 4.3.0 Error while writing the message");
+		if (err)
+			smtp_session_reply(s, "%s", smtp_data_strerror(err));
+		else if (failed == ENOSPC || failed == EDQUOT)
+			smtp_session_reply(s, "452 4.3.1 Insufficient system "
+			    "storage");
+		else
+			smtp_session_reply(s, "451 4.3.0 Error while writing "
+			    "the message");
 		return;
 	}
 	buf_init(&text);

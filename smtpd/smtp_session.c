@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -100,13 +101,14 @@ smtp_send_connect(struct smtp_session *s)
 	s->state = S_CONNECTING;
 }
 
-struct smtp_session *
+void
 smtp_session_new(int fd, struct smtp_lctx *lc, const struct sockaddr *sa,
     int enqueue, uid_t uid)
 {
 	struct smtp_session	*s;
 	char			 serv[16];
 	unsigned		 maxs, maxip;
+	int			 flags;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("smtp_session_new");
@@ -142,11 +144,19 @@ smtp_session_new(int fd, struct smtp_lctx *lc, const struct sockaddr *sa,
 			memmove(s->addr, s->addr + 7, strlen(s->addr + 7) + 1);
 		s->is_local = is_loopback(sa);
 	}
+	/* the enqueue socketpair comes from control as it was made */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		log_warn("smtp session=%s fcntl", s->id_str);
 	smtp_session_register(s);
 	smtp_stat("smtp.session", 1);
-	log_info("smtp session=%s event=connected address=%s port=%u "
-	    "listener=%s%s", s->id_str, s->addr, s->port,
-	    lc ? lc->l->name : "enqueue", enqueue ? " uid=" : "");
+	if (enqueue)
+		log_info("smtp session=%s event=connected address=local "
+		    "uid=%u", s->id_str, (unsigned)uid);
+	else
+		log_info("smtp session=%s event=connected address=%s port=%u "
+		    "listener=%s", s->id_str, s->addr, s->port,
+		    lc ? lc->l->name : "?");
 	smtp_io_start(s);
 
 	maxs = env->max_sessions ? env->max_sessions : 1000;
@@ -167,8 +177,7 @@ smtp_session_new(int fd, struct smtp_lctx *lc, const struct sockaddr *sa,
 			s->quit = 1;
 	} else
 		smtp_send_connect(s);
-	smtp_io_pump(s);
-	return s;
+	smtp_io_pump(s);	/* may free s */
 }
 
 void
