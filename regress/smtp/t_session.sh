@@ -152,6 +152,21 @@ timeout_slow_line_body()
 }
 timeout_slow_line_cleanup() { smtpd_cleanup; }
 
+atf_test_case idle_timeouts cleanup
+idle_timeouts_head() { atf_set descr "idle timeout (421 4.4.2) between commands and, longer, within DATA"; atf_set timeout 60; }
+idle_timeouts_body()
+{
+	inb_setup 22017 "smtp timeout 2s" "smtp timeout data 4s"
+	start=$(date +%s)
+	inb_expect -e 220 -s "EHLO client.test" -e 250 -w 3000 \
+	    -e 421 -x 4.4.2 -c
+	# within DATA 3 s of silence is fine, 5 s is not
+	inb_tx -s DATA -e 354 -r 'Subject: x\r\n' -w 3000 \
+	    -r '\r\nbody\r\n.\r\n' -e 250 -w 5000 -e 421 -x 4.4.2 -c
+	inb_tx -s DATA -e 354 -r 'Subject: x\r\n' -w 5000 -e 421 -x 4.4.2 -c
+}
+idle_timeouts_cleanup() { smtpd_cleanup; }
+
 atf_test_case session_limit cleanup
 session_limit_head() { atf_set descr "beyond 'smtp limit sessions-per-address' a client gets 421 4.7.0"; atf_set timeout 60; }
 session_limit_body()
@@ -240,6 +255,7 @@ atf_init_test_cases()
 	atf_add_test_case max_errors
 	atf_add_test_case pipelining
 	atf_add_test_case timeout_slow_line
+	atf_add_test_case idle_timeouts
 	atf_add_test_case session_limit
 	atf_add_test_case half_close
 	atf_add_test_case total_limit
