@@ -40,6 +40,7 @@ struct dnsbl_query {
 
 static ares_channel	 channel;
 static int		 channel_ok;
+static int		 channel_failed;
 static struct event	 ev_tick;
 static struct {
 	int		 fd;
@@ -146,9 +147,11 @@ lka_dnsbl_init(void)
 	size_t			 i;
 	int			 r;
 
-	evtimer_set(&ev_tick, dnsbl_tick, NULL);
-	if (env->ndnsbl == 0)
+	/* once, when the first config with zones is seen (at start, or
+	 * lazily after a reload added some) */
+	if (channel_ok || channel_failed || env->ndnsbl == 0)
 		return;
+	evtimer_set(&ev_tick, dnsbl_tick, NULL);
 	if ((r = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS)
 		fatalx("lka dnsbl: ares_library_init: %s", ares_strerror(r));
 	memset(&opts, 0, sizeof(opts));
@@ -160,6 +163,7 @@ lka_dnsbl_init(void)
 	if (r != ARES_SUCCESS) {
 		log_warnx("lka dnsbl: ares_init_options: %s",
 		    ares_strerror(r));
+		channel_failed = 1;
 		return;
 	}
 	for (i = 0; i < env->nresolvers; i++) {
@@ -250,6 +254,8 @@ lka_dnsbl_check(uint32_t peerid, const char *addr, lka_dnsbl_cb cb)
 	char			 name[NS_MAXDNAME];
 	size_t			 i;
 
+	if (!channel_ok)
+		lka_dnsbl_init();
 	if (!channel_ok) {
 		cb(peerid, NULL);
 		return;
