@@ -63,6 +63,7 @@ mta_result(struct mta_task *t, struct mta_rcpt *r)
 	if (--left == 0) {
 		printf("DONE ok=%lu tempfail=%lu permfail=%lu\n", nok, ntemp,
 		    nperm);
+		fflush(stdout);
 		exit(0);
 	}
 }
@@ -75,6 +76,7 @@ on_timeout(int fd, short ev, void *arg)
 	(void)arg;
 	printf("TIMEOUT left=%lu ok=%lu tempfail=%lu permfail=%lu\n", left,
 	    nok, ntemp, nperm);
+	fflush(stdout);
 	exit(1);
 }
 
