@@ -21,11 +21,8 @@
 
 enum proc_id		 smtpd_process = PROC_PARENT;
 
-/*
- * The configuration of this process.  Weak so that the grammar's own
- * definition (config.c), if it has one, wins without a clash.
- */
-struct smtpd_config	*env __attribute__((weak));
+/* The configuration of this process (config.h). */
+struct smtpd_config	*env;
 
 static const char *const proc_names[PROC_COUNT] = {
 	"parent", "smtp", "lka", "queue", "mta", "control"

@@ -1,20 +1,11 @@
 /*
- * TEMPORARY link stand-ins for functions other issues provide
- * (config_define: the grammar, common/config.c; envelope_load: the
- * queue, common/envelope.c).  Weak, and after common/ in the archive, so
- * the real ones win once merged.  Delete this file when both have landed.
+ * TEMPORARY link stand-in for envelope_load, which the queue issue
+ * provides (common/envelope.c) and the mda stub uses.  Weak, so the real
+ * one wins once merged.  Delete this file when common/envelope.c lands.
  */
 #include <stddef.h>
 
-#include "config.h"
 #include "envelope.h"
-
-__attribute__((weak)) int
-config_define(const char *nameval)
-{
-	(void)nameval;
-	return -1;
-}
 
 __attribute__((weak)) int
 envelope_load(struct envelope *e, const char *text, size_t len, char *err,
