@@ -236,7 +236,7 @@ parent_main(pid_t pids[PROC_COUNT])
 
 	for (i = 0; i < PROC_COUNT; i++)
 		parent_pids[i] = i == PROC_PARENT ? -1 : pids[i];
-	setproctitle("%s", proc_name(PROC_PARENT));
+	proc_title(proc_name(PROC_PARENT));
 	event_init();
 	proc_setup(PROC_PARENT, parent_dispatch);
 	proc_set_close_cb(parent_on_chan_close);
