@@ -24,12 +24,6 @@ CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -Wno-format-truncation -Wno-format-overflow
 LDFLAGS	+= -fsanitize=address,undefined
 endif
-# `make fuzz` (tools/fuzz.sh): clang, coverage for libFuzzer, no -Werror
-# (another compiler's warnings must not stop a fuzz run).
-ifeq ($(FUZZ),1)
-CFLAGS	+= -fsanitize=fuzzer-no-link,address,undefined \
-	   -fno-omit-frame-pointer -Wno-error
-endif
 
 O	:= obj
 # Objects live under obj/o/: obj/smtpd is the binary, not a folder.

@@ -5,6 +5,7 @@
  * message is then read with a getter sequence chosen by its own bytes.
  * libFuzzer entry point; without -DFUZZ_LIBFUZZER it also builds as a
  * program that feeds each file named on the command line (or stdin).
+ * fuzz-sources: common/imsg.c common/buf.c common/log.c
  */
 #include <sys/socket.h>
 
