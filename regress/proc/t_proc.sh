@@ -156,7 +156,8 @@ privileges_body() {
 	check_ids "$(child_pid lka)" _smtpd /
 	check_ids "$(child_pid queue)" _smtpq "$D/spool"
 	check_ids "$PID" root /
-	# The spool is the queue user's, 0700 (the queue alone enters it); /var/empty is root's.
+	# The spool is the queue user's, 0700 (the queue alone enters it);
+	# /var/empty is root's.
 	atf_check_equal "$(stat -c '%U %a' "$D/spool")" "_smtpq 700"
 	atf_check_equal "$(stat -c '%U %a' /var/empty)" "root 755"
 	atf_check_equal "$(stat -c '%a' "$D/smtpd.sock")" "666"
@@ -183,7 +184,8 @@ unprivileged_body() {
 		cp "$SMTPD" "$D/smtpd"
 		chmod 755 "$D/smtpd"
 		SMTPD="$D/smtpd"
-		run="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
+		run="setpriv --reuid=nobody --regid=$(id -g nobody)"
+		run="$run --clear-groups"
 	else
 		user=$(id -un)
 		run=""
