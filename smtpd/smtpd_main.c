@@ -187,7 +187,7 @@ main(int argc, char *argv[], char *envp[])
 
 	root = geteuid() == 0;
 	if (smtpd_dir(env->spool, root ? SMTPD_QUEUE_USER : NULL,
-	    0700) == -1)
+	    0711) == -1)
 		exit(1);
 	if (root && smtpd_dir("/var/empty", "root", 0755) == -1)
 		exit(1);

@@ -156,9 +156,8 @@ privileges_body() {
 	check_ids "$(child_pid lka)" _smtpd /
 	check_ids "$(child_pid queue)" _smtpq "$D/spool"
 	check_ids "$PID" root /
-	# The spool is the queue user's, 0700 (the queue alone enters it);
-	# /var/empty is root's.
-	atf_check_equal "$(stat -c '%U %a' "$D/spool")" "_smtpq 700"
+	# The spool is the queue user's, 0711; /var/empty is root's.
+	atf_check_equal "$(stat -c '%U %a' "$D/spool")" "_smtpq 711"
 	atf_check_equal "$(stat -c '%U %a' /var/empty)" "root 755"
 	atf_check_equal "$(stat -c '%a' "$D/smtpd.sock")" "666"
 	if grep -q "privilege separation is off" log; then
