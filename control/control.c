@@ -322,13 +322,14 @@ control_on_client_msg(struct imsgchan *chan, struct imsg *imsg, void *arg)
 		m_msg(&r, imsg);
 		m_get_u32(&r, &u);
 		log_setverbose((int)u);
-		/* lka and smtp take it without answering. */
-		m = proc_create(PROC_LKA, IMSG_CTL_LOG_VERBOSE, 0, -1);
-		m_add_u32(m, u);
-		m_close(m);
-		m = proc_create(PROC_SMTP, IMSG_CTL_LOG_VERBOSE, 0, -1);
-		m_add_u32(m, u);
-		m_close(m);
+		/* lka, smtp and mta take it without answering. */
+		for (to = PROC_SMTP; to <= PROC_MTA; to++) {
+			if (to == PROC_QUEUE)
+				continue;
+			m = proc_create(to, IMSG_CTL_LOG_VERBOSE, 0, -1);
+			m_add_u32(m, u);
+			m_close(m);
+		}
 		log_info("control event=log-verbose level=%u", u);
 		control_end(c, 1, u ? "logging verbose" : "logging brief",
 		    -1);
