@@ -39,11 +39,11 @@ cron_body()
 	atf_check "$SENDMAIL" -C "$SMTPD_CONF" -FCronDaemon -i -B8BITMIME -oem bob@localhost < cron.msg
 	c_wait_maildir 1
 	f=$(c_maildir_file 1)
-	grep -q '^From: "CronDaemon" <' "$f" || atf_fail "From: $(cat "$f")"
+	grep -q '^From: "CronDaemon" <' "$f" || atf_fail "From: $(tr '\n' ' ' < "$f")"
 	grep -q '^Date: ' "$f" || atf_fail "no Date"
 	grep -q '^Message-ID: <.*@.*>' "$f" || atf_fail "no Message-ID"
 	grep -q '^hello from cron' "$f" || atf_fail "body"
-	grep -q "^Delivered-To: $C_USER@" "$f" || atf_fail "rcpt: $(cat "$f")"
+	grep -q "^Delivered-To: $C_USER@" "$f" || atf_fail "rcpt: $(tr '\n' ' ' < "$f")"
 	smtpd_stop
 }
 cron_cleanup() { smtpd_cleanup; }
@@ -193,9 +193,9 @@ bs_body()
 	s_start 26208
 	printf 'EHLO me\r\nMAIL FROM:<a@localhost>\r\nRCPT TO:<bob@localhost>\r\nDATA\r\nSubject: bs\r\n\r\nvia -bs\r\n.\r\nQUIT\r\n' |
 	    "$SENDMAIL" -C "$SMTPD_CONF" -bs > out || atf_fail "sendmail -bs failed"
-	grep -q '^220 ' out || atf_fail "no greeting: $(cat out)"
-	grep -q '^354 ' out || atf_fail "no 354: $(cat out)"
-	grep -q '^250 2.0.0 ' out || atf_fail "not queued: $(cat out)"
+	grep -q '^220 ' out || atf_fail "no greeting: $(tr '\n' ' ' < out)"
+	grep -q '^354 ' out || atf_fail "no 354: $(tr '\n' ' ' < out)"
+	grep -q '^250 2.0.0 ' out || atf_fail "not queued: $(tr '\n' ' ' < out)"
 	c_wait_maildir 1
 	grep -q 'via -bs' "$(c_maildir_file 1)" || atf_fail "body"
 	smtpd_stop
