@@ -275,6 +275,39 @@ offline_body()
 }
 offline_cleanup() { smtpd_cleanup; }
 
+atf_test_case dsn_options cleanup
+dsn_options_head()
+{
+	atf_set descr "-N -R -V -B reach the envelope (NOTIFY, RET, ENVID, BODY)"
+}
+dsn_options_body()
+{
+	s_start 26211
+	ctl pause mda >/dev/null
+	s_msg dsn
+	atf_check "$SENDMAIL" -C "$SMTPD_CONF" -N success,failure -R hdrs \
+	    -V 'env id+1' -B 8BITMIME -f alice@localhost bob@localhost < dsn.msg
+	_n=50
+	while [ "$_n" -gt 0 ] && ! ctl show queue | grep -q recipient=; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	id=$(ctl show queue | sed -n 's/^id=\([0-9a-f]*\) .*/\1/p' | head -1)
+	ctl show envelope "$id" > env || atf_fail "show envelope"
+	# NOTIFY=SUCCESS,FAILURE is 0x01|0x02
+	grep -q '^dsn-notify: 3$' env || atf_fail "notify: $(tr '\n' ' ' < env)"
+	grep -q '^dsn-ret: hdrs' env || atf_fail "ret: $(tr '\n' ' ' < env)"
+	grep -q '^dsn-envid: env id+1$' env ||
+	    atf_fail "envid: $(tr '\n' ' ' < env)"
+	# BODY=8BITMIME is flag 0x01
+	grep -q '^flags: [0-9]*[13579]$' env ||
+	    atf_fail "body: $(tr '\n' ' ' < env)"
+	atf_check -s exit:64 -e match:'bad -B or -R' "$SENDMAIL" -C \
+	    "$SMTPD_CONF" -R nonsense bob@localhost < dsn.msg
+	smtpd_stop
+}
+dsn_options_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case cron
@@ -287,4 +320,5 @@ atf_init_test_cases()
 	atf_add_test_case bs
 	atf_add_test_case newaliases_q
 	atf_add_test_case offline
+	atf_add_test_case dsn_options
 }
