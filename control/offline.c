@@ -284,9 +284,9 @@ offline_run(const char *spool, const char *sockpath)
 		fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
 		    O_NONBLOCK | O_CLOEXEC);
 		if (fd == -1) {
-			log_warnx("offline file=%s result=ignored reason=\"%s\"",
-			    de->d_name, errno == ELOOP ? "symbolic link" :
-			    strerror(errno));
+			log_warnx("offline file=%s result=ignored "
+			    "reason=\"%s\"", de->d_name, errno == ELOOP ?
+			    "symbolic link" : strerror(errno));
 			continue;
 		}
 		if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||

@@ -30,7 +30,7 @@ struct sm_opts {
 	const char	*conf;
 	const char	*sender;	/* -f / -r */
 	const char	*fullname;	/* -F */
-	char		 mode;		/* 'm' deliver, 's', 'p', 'i' */
+	char		 mode;		/* -b: m, s, p or i */
 	int		 extract;	/* -t */
 	int		 ignore_dots;	/* -i, -oi */
 	int		 queue_run;	/* -q */

@@ -24,10 +24,10 @@ struct show_route {
 	int			 json;
 	char			*address, *sender, *source, *auth;
 	struct lka_expansion	 ex;
-	size_t			 next;		/* next expansion entry */
-	size_t			 nout;		/* actions written */
+	size_t			 next;		/* in ex */
+	size_t			 nout;		/* actions out */
 	int			 waiting;	/* a route is being built */
-	int			 in_build;	/* inside lka_route_build */
+	int			 in_build;	/* in route_build */
 	struct buf		 out;
 };
 
@@ -171,7 +171,7 @@ sr_next(struct show_route *sr)
 			    sr_on_route, sr);
 			sr->in_build = 0;
 			if (sr->waiting)
-				return;		/* DNS: sr_on_route goes on */
+				return;	/* DNS: sr_on_route goes on */
 			continue;
 		}
 		if (sr->json)

@@ -75,8 +75,8 @@ parent_reload_for(uint32_t peerid)
 		log_warnx("parent event=reload result=failed path=%s", path);
 		if (errs.len == 0)
 			buf_printf(&errs, "%s: cannot be loaded\n", path);
-		reload_answer(peerid, 0, buf_cstr(&errs), "configuration not valid, "
-		    "nothing changed");
+		reload_answer(peerid, 0, buf_cstr(&errs),
+		    "configuration not valid, nothing changed");
 		buf_free(&errs);
 		return;
 	}
