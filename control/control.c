@@ -28,6 +28,7 @@
 #include "proto.h"
 
 #define CONTROL_MAX_CLIENTS	128
+#define CTL_CLIENT_BACKLOG	(64 * 1024 * 1024)	/* unread answer */
 #define CTL_CHUNK		(64 * 1024)	/* text per CTL_REPLY */
 
 struct ctl_client {
@@ -491,6 +492,13 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 		return;
 	}
 	if (imsg->type == IMSG_CTL_REPLY) {
+		if (imsgchan_pending(c->chan) > CTL_CLIENT_BACKLOG) {
+			/* It does not read its answers: drop it. */
+			log_warnx("control client=%u event=dropped "
+			    "reason=\"backlog\"", c->id);
+			control_client_free(c);
+			return;
+		}
 		m = m_create(c->chan, IMSG_CTL_REPLY, 0, -1);
 		if (c->pending == IMSG_CTL_SHOW_STATUS && c->first_chunk) {
 			/* The queue knows mta and mda; smtp is known here. */
