@@ -179,6 +179,11 @@ exit_codes_body()
 	c_wait_maildir 1
 	atf_check -s exit:69 -e match:'cannot connect' \
 	    "$SENDMAIL" -C /nonexistent.conf -bp
+	# no daemon and no usable offline spool: temporary failure
+	printf 'spool "/nonexistent/spool"\ncontrol socket "/nonexistent/s"\n' \
+	    > broken.conf
+	atf_check -s exit:75 -e match:'offline spool failed' \
+	    "$SENDMAIL" -C broken.conf bob@localhost < codes.msg
 	smtpd_stop
 }
 exit_codes_cleanup() { smtpd_cleanup; }
