@@ -144,12 +144,12 @@ refusals_credentials_body()
 	match from local for any action { "local", "r" }
 	EOT
 	smtpd_start
-	r_route a@remote.test
+	r_route bob@remote.test
 	grep -q '^action "local" (maildir) ' out || atf_fail "local: $(tr '\n' ' ' < out)"
 	grep -q '^  hop 1: 127.0.0.1:26431 .* label=gw auth=joe ' out ||
 	    atf_fail "credentials: $(tr '\n' ' ' < out)"
 	grep -q 'sekret' out && atf_fail "the password is shown"
-	r_route a@remote.test --json
+	r_route bob@remote.test --json
 	c_json_ok out
 	grep -q 'sekret' out && atf_fail "the password is shown (json)"
 	r_route bob@localhost
