@@ -109,20 +109,27 @@ h_paths()
 h_world()
 {
 	h_paths
-	if [ -z "${SMTPD_DIR:-}" ] && [ -f ./smtpd-test.env ]; then
+	# The file wins: smtpd_setup may have run in a subshell (a pipe).
+	if [ -f ./smtpd-test.env ]; then
 		. ./smtpd-test.env
 	fi
 	if [ -z "${SMTPD_DIR:-}" ] || [ ! -d "$SMTPD_DIR" ]; then
 		SMTPD_DIR=$(mktemp -d /tmp/smtpd-test.XXXXXX) ||
 		    { h_fail "mktemp failed"; return 1; }
 		chmod 755 "$SMTPD_DIR"
-		echo "SMTPD_DIR=$SMTPD_DIR" > ./smtpd-test.env 2>/dev/null
+		h_save
 	fi
 	SMTPD_CONF=$SMTPD_DIR/smtpd.conf
 	SMTPD_LOG=$SMTPD_DIR/smtpd.log
 	SMTPD_SPOOL=$SMTPD_DIR/spool
 	SMTPD_SOCK=$SMTPD_DIR/smtpd.sock
 	export SMTPD_DIR
+}
+
+h_save()
+{
+	printf 'SMTPD_DIR=%s\nSMTPD_PORT=%s\n' "$SMTPD_DIR" \
+	    "${SMTPD_PORT:-}" > ./smtpd-test.env 2>/dev/null
 }
 
 h_wait_port()
@@ -193,6 +200,7 @@ smtpd_setup()
 	[ -n "${1:-}" ] || { h_fail "smtpd_setup: PORT missing"; return 1; }
 	h_world || return 1
 	SMTPD_PORT=$1
+	h_save
 	DIR=$SMTPD_DIR PORT=$SMTPD_PORT SPOOL=$SMTPD_SPOOL SOCK=$SMTPD_SOCK \
 	    PKI=$SMTPD_DIR/pki MAILDIR=$SMTPD_DIR/maildir TOP=$H_TOP
 	if [ -z "${2:-}" ] || [ "$2" = "-" ]; then
@@ -220,6 +228,7 @@ smtpd_start()
 {
 	h_world || return 1
 	[ -x "$SMTPD_BIN" ] || { h_fail "no daemon at $SMTPD_BIN"; return 1; }
+	[ -n "${SMTPD_PORT:-}" ] || { h_fail "smtpd_start: no smtpd_setup"; return 1; }
 	setsid "$SMTPD_BIN" -d -f "$SMTPD_CONF" "$@" >> "$SMTPD_LOG" 2>&1 &
 	echo $! > "$SMTPD_DIR/smtpd.pid"
 	_pid=$!
@@ -366,19 +375,28 @@ dns_start()
 	[ "$(id -u)" = 0 ] && _u="--user=root"
 	rm -f "$SMTPD_DIR/dns.pid"
 	# --local=/#/: answer from the given records only; NXDOMAIN else.
-	dnsmasq -p "$_port" --listen-address=127.0.0.1 --bind-interfaces \
+	# -k: stays our child, so that its pid is the one recorded.
+	dnsmasq -k -p "$_port" --listen-address=127.0.0.1 --bind-interfaces \
 	    --no-resolv --no-hosts --no-poll --local=/#/ $_u \
-	    --pid-file="$SMTPD_DIR/dns.pid" \
 	    --log-queries --log-facility="$SMTPD_DIR/dns.log" "$@" \
-	    >> "$SMTPD_DIR/dns.log" 2>&1 ||
-	    { cat "$SMTPD_DIR/dns.log" >&2; h_fail "dnsmasq failed"; return 1; }
+	    >> "$SMTPD_DIR/dns.log" 2>&1 &
+	_pid=$!
+	echo "$_pid" > "$SMTPD_DIR/dns.pid"
 	_n=50
 	while [ "$_n" -gt 0 ]; do
-		[ -s "$SMTPD_DIR/dns.pid" ] && return 0
+		if ! h_alive "$_pid"; then
+			cat "$SMTPD_DIR/dns.log" >&2
+			rm -f "$SMTPD_DIR/dns.pid"
+			h_fail "dnsmasq failed"
+			return 1
+		fi
+		if [ -n "$(ss -Hlun "sport = :$_port" 2>/dev/null)" ]; then
+			return 0
+		fi
 		sleep 0.1
 		_n=$((_n - 1))
 	done
-	h_fail "dnsmasq wrote no pid file"
+	h_fail "dnsmasq not listening on port $_port"
 	return 1
 }
 
