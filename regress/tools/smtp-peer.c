@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
@@ -1120,6 +1121,7 @@ session(int fd, unsigned long conn, struct sockaddr_storage *ss)
 	struct sess s;
 	char *line, *arg, *verb;
 	size_t i;
+	int one = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.fd = fd;
@@ -1142,6 +1144,8 @@ session(int fd, unsigned long conn, struct sockaddr_storage *ss)
 	}
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		die("fcntl: %s", strerror(errno));
+	/* Replies to a pipelined batch are separate writes: no Nagle wait. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (cf.smtps)
 		tls_start(&s);
 	reply(&s, "greeting", 220, "%s ESMTP smtp-peer", cf.hostname);
