@@ -1042,6 +1042,7 @@ do_data(struct sess *s)
 {
 	struct { char *p; size_t len, cap; } raw = { 0 }, eml = { 0 };
 	size_t n, off;
+	struct peer_override *o;
 	unsigned long seq;
 	int code, big = 0;
 
@@ -1095,17 +1096,13 @@ do_data(struct sess *s)
 		reply(s, "dot", 552, "5.3.4 message too big");
 		goto done;
 	}
-	if (override_find(s, "dot", s->nstep[step_index("dot")] + 1) ||
-	    (cf.hostile != H_NONE && strcmp(cf.hostile_step, "dot") == 0)) {
-		code = reply(s, "dot", 250, "2.0.0 Ok");
-		if (code / 100 == 2) {
-			(void)spool_record(s, raw.p, raw.len, eml.p, eml.len);
-			s->msgs++;
-		}
-		goto done;
+	/* Record before the reply: a 250 means the record is complete. */
+	o = override_find(s, "dot", s->nstep[step_index("dot")] + 1);
+	seq = 0;
+	if (o == NULL || o->code / 100 == 2) {
+		seq = spool_record(s, raw.p, raw.len, eml.p, eml.len);
+		s->msgs++;
 	}
-	seq = spool_record(s, raw.p, raw.len, eml.p, eml.len);
-	s->msgs++;
 	reply(s, "dot", 250, "2.0.0 Ok: queued as %lu", seq);
 done:
 	free(raw.p);
