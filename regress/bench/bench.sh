@@ -114,6 +114,12 @@ run_one()
 	set -- $(scenario "$_sc") || return 1
 	_sess=$1 _size=$2 _msgs=$3
 	W=$BENCH/$_mta-$_mode-$_sc-$_round
+	# A server that took no message once is not probed again (10 s each).
+	if [ -f "$BENCH/dead-$_mta-$_mode" ]; then
+		echo "$_mta $_mode $_sc $_round skip $(cat "$BENCH/dead-$_mta-$_mode")" |
+		    tee -a "$RESULTS" | sed 's/^/bench: /'
+		return 0
+	fi
 	mkdir -p "$W" && chmod 755 "$W"
 	(
 	cd "$W" || exit 1
@@ -128,6 +134,7 @@ run_one()
 		smtpd_conf | smtpd_setup "$SMTPD_P" || exit 1
 		smtpd_start 2>"$W/start.err" || {
 			echo "$_mta $_mode $_sc $_round skip reason=no-start"
+			echo "reason=no-start" > "$BENCH/dead-$_mta-$_mode"
 			run_stop; exit 0; }
 		_pid=$(cat "$W/smtpd.pid")
 		_port=$SMTPD_P
@@ -147,6 +154,7 @@ run_one()
 	    -m 'Subject: probe\n\nprobe\n' -e 250 -s QUIT -e 221 \
 	    > "$W/probe.log" 2>&1; then
 		echo "$_mta $_mode $_sc $_round skip reason=no-accept"
+		echo "reason=no-accept" > "$BENCH/dead-$_mta-$_mode"
 		run_stop
 		exit 0
 	fi
