@@ -126,8 +126,30 @@ cleanup_all_body()
 }
 cleanup_all_cleanup() { smtpd_cleanup; }
 
+atf_test_case waits cleanup
+waits_head() { atf_set descr "h_wait_grep and maildir_wait see late arrivals and time out"; }
+waits_body()
+{
+	h_world
+	( sleep 1; echo "smtp event=ready" >> "$SMTPD_DIR/x.log" ) &
+	h_wait_grep "$SMTPD_DIR/x.log" 'event=ready' 5
+	( atf_fail() { echo "FAIL: $*"; exit 1; }
+	  h_wait_grep "$SMTPD_DIR/x.log" 'event=never' 1 ) > out &&
+	    atf_fail "h_wait_grep did not time out"
+	m=$SMTPD_DIR/Maildir
+	mkdir -p "$m/new" "$m/cur" "$m/tmp"
+	( sleep 1; echo a > "$m/new/1"; echo b > "$m/cur/2:2,S" ) &
+	maildir_wait "$m" 2 5
+	atf_check_equal 2 "$(maildir_count "$m")"
+	( atf_fail() { echo "FAIL: $*"; exit 1; }; maildir_wait "$m" 3 1 ) \
+	    > out && atf_fail "maildir_wait did not time out"
+	return 0
+}
+waits_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case waits
 	atf_add_test_case setup_template
 	atf_add_test_case start_stop
 	atf_add_test_case stop_detects_leftover

@@ -78,6 +78,12 @@
 #       (a file), else a small text message with a unique Message-ID.
 #       $SMTP_CLIENT_ARGS are added before the steps (e.g. -b 127.0.0.2).
 #   h_wait_port PORT [SEC]   wait until something listens on TCP PORT.
+#   h_wait_grep FILE ERE [SEC]
+#       wait (default 10 s) until FILE has a line matching the extended
+#       regular expression ERE (e.g. a log line); fails otherwise.
+#   maildir_count DIR        print the number of messages in DIR/new + DIR/cur.
+#   maildir_wait DIR N [SEC] wait (default 20 s) until DIR holds >= N messages.
+#   smtpctl_run ARGS...      run $SMTPCTL_BIN -s $SMTPD_SOCK ARGS.
 
 h_fail()
 {
@@ -144,6 +150,46 @@ h_wait_port()
 		_n=$((_n - 1))
 	done
 	return 1
+}
+
+h_wait_grep()
+{
+	_n=$(( ${3:-10} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	h_fail "no line matching '$2' in $1 after ${3:-10} s"
+	return 1
+}
+
+maildir_count()
+{
+	_c=0
+	for _sub in new cur; do
+		[ -d "$1/$_sub" ] || continue
+		_c=$((_c + $(ls "$1/$_sub" | wc -l)))
+	done
+	echo "$_c"
+}
+
+maildir_wait()
+{
+	_n=$(( ${3:-20} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		[ "$(maildir_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	h_fail "maildir $1: $(maildir_count "$1") messages, expected $2"
+	return 1
+}
+
+smtpctl_run()
+{
+	h_world || return 1
+	"$SMTPCTL_BIN" -s "$SMTPD_SOCK" "$@"
 }
 
 # Is the process with this pid alive (and not a zombie)?
