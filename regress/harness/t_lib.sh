@@ -10,6 +10,7 @@
 # grandchild behind when stopped.
 fake_daemon()
 {
+	h_world
 	cat > "$SMTPD_DIR/fake-smtpd" <<XEOF
 #!/bin/sh
 port=\$(sed -n 's/^listen on 127.0.0.1 port //p' "\$3")
