@@ -84,6 +84,19 @@
 #   maildir_count DIR        print the number of messages in DIR/new + DIR/cur.
 #   maildir_wait DIR N [SEC] wait (default 20 s) until DIR holds >= N messages.
 #   smtpctl_run ARGS...      run $SMTPCTL_BIN -s $SMTPD_SOCK ARGS.
+#   h_world                  create (once) or reload the world and the
+#                            SMTPD_* variables.  The world's name and port
+#                            are kept in ./smtpd-test.env (the test's work
+#                            directory), so a function run in a subshell
+#                            (`cat tpl | smtpd_setup 21025`) or the cleanup
+#                            shell finds them: call h_world afterwards.
+#   h_alive PID              true if PID runs (a zombie does not count).
+#   h_descendants PID        print every descendant pid.
+#   h_stop_pidfile FILE WHAT SIGTERM the pid in FILE, wait 10 s for it and
+#                            its descendants, SIGKILL and fail if any is left.
+#
+# Ports: smtpd_start, peer_start and dns_start take the ports you give;
+# nothing here picks ports, so stay in your own range.
 
 h_fail()
 {
