@@ -30,6 +30,7 @@
 #include <tls.h>
 
 #define PEER_MAXLINE	65536	/* longest command line accepted */
+#define PEER_MAXDATALINE (64 * 1024 * 1024)	/* one DATA line, sanity bound */
 #define PEER_MAXCHILD	1024
 #define PEER_MAXREPLY	32
 #define PEER_MAXRCPT	1000
@@ -524,7 +525,8 @@ sess_line(struct sess *s, size_t max)
 	char *nl;
 
 	for (;;) {
-		if ((nl = memchr(s->ibuf, '\n', s->ilen)) != NULL)
+		if (s->ilen > 0 &&
+		    (nl = memchr(s->ibuf, '\n', s->ilen)) != NULL)
 			return nl - s->ibuf + 1;
 		if (s->ilen > max)
 			return 0;
@@ -1058,7 +1060,10 @@ do_data(struct sess *s)
 		return;
 	}
 	for (;;) {
-		n = sess_line(s, (size_t)-1);
+		if ((n = sess_line(s, PEER_MAXDATALINE)) == 0) {
+			send_raw(s, "552 5.3.4 line too long\r\n", 25);
+			sess_end(s, "data-line-too-long");
+		}
 		if (cf.drop_mid_data)
 			sess_end(s, "drop-mid-data");
 		if (!cf.count_only) {
