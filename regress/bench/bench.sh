@@ -89,7 +89,11 @@ EOF
 delivered()
 {
 	if [ "$1" = relay ]; then
-		wc -l < "$W/peer-sink/messages.log" 2>/dev/null || echo 0
+		if [ -f "$W/peer-sink/messages.log" ]; then
+			wc -l < "$W/peer-sink/messages.log"
+		else
+			echo 0
+		fi
 	else
 		ls "$W/maildir/box/new" 2>/dev/null | wc -l
 	fi
@@ -236,5 +240,8 @@ for sc in $SCENARIOS; do
 done
 
 # The table: the median of the rounds for each figure, then the ratio.
+# Raw lines and table are kept in obj/ for later reading.
 echo
-awk -f regress/bench/report.awk "$RESULTS"
+mkdir -p obj
+cp "$RESULTS" obj/bench.results
+awk -f regress/bench/report.awk "$RESULTS" | tee obj/bench.txt
