@@ -119,6 +119,8 @@ static int	 tls_listener_check(int, int);
 %type	<v.number>	yesno negation port
 %type	<v.kv>		tkv
 %type	<v.table>	tentries tlist tableref
+%destructor	{ free($$); } <v.string>
+%destructor	{ free($$.key); free($$.val); } <v.kv>
 %%
 
 grammar		: /* empty */
