@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -403,6 +404,30 @@ config_listen(struct smtpd_config *c, const struct listener *tmpl,
 	if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
 		listener_add(c, &l, (struct sockaddr *)&sin6, sizeof(sin6));
 		return 0;
+	}
+	/* An interface name: every IPv4 and IPv6 address it has. */
+	{
+		struct ifaddrs *ifap, *ifa;
+
+		if (getifaddrs(&ifap) == 0) {
+			for (ifa = ifap; ifa != NULL; ifa = ifa->ifa_next) {
+				if (ifa->ifa_addr == NULL ||
+				    strcmp(ifa->ifa_name, host) != 0)
+					continue;
+				if (ifa->ifa_addr->sa_family == AF_INET)
+					listener_add(c, &l, ifa->ifa_addr,
+					    sizeof(struct sockaddr_in));
+				else if (ifa->ifa_addr->sa_family == AF_INET6)
+					listener_add(c, &l, ifa->ifa_addr,
+					    sizeof(struct sockaddr_in6));
+				else
+					continue;
+				n++;
+			}
+			freeifaddrs(ifap);
+			if (n > 0)
+				return 0;
+		}
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;

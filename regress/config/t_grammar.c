@@ -229,6 +229,26 @@ ATF_TC_BODY(listeners, tc)
 	config_free(c);
 }
 
+ATF_TC_WITHOUT_HEAD(interface);
+ATF_TC_BODY(interface, tc)
+{
+	struct smtpd_config	*c;
+	struct listener		*l;
+	int			 lo4 = 0;
+
+	c = parse_ok("listen on lo port 27031\n");
+	TAILQ_FOREACH(l, &c->listeners, entry) {
+		ATF_CHECK_STREQ(l->name, "lo");
+		ATF_CHECK_EQ(l->port, 27031);
+		if (l->ss.ss_family == AF_INET &&
+		    ((struct sockaddr_in *)&l->ss)->sin_addr.s_addr ==
+		    htonl(INADDR_LOOPBACK))
+			lo4++;
+	}
+	ATF_CHECK_EQ(lo4, 1);
+	config_free(c);
+}
+
 ATF_TC_WITHOUT_HEAD(local_actions);
 ATF_TC_BODY(local_actions, tc)
 {
@@ -456,6 +476,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, defaults);
 	ATF_TP_ADD_TC(tp, globals);
 	ATF_TP_ADD_TC(tp, listeners);
+	ATF_TP_ADD_TC(tp, interface);
 	ATF_TP_ADD_TC(tp, local_actions);
 	ATF_TP_ADD_TC(tp, relay_actions);
 	ATF_TP_ADD_TC(tp, rules);
