@@ -41,14 +41,6 @@ typedef struct {
 } YYSTYPE;
 #define YYSTYPE_IS_DECLARED 1
 
-struct macro {
-	struct macro	*next;
-	char		*name;
-	char		*value;
-	int		 persist;	/* -D */
-};
-
-static struct macro		*macros;
 static struct smtpd_config	*conf;
 static const char		*pfile;
 static FILE			*pfp;
@@ -91,8 +83,6 @@ static void	 statement_reset(void);
 static void	 action_hosts(struct action *, struct table *, int);
 static void	 action_host(struct action *, const char *, int);
 static void	 rule_actions(struct rule *, struct table *, int);
-static void	 macro_set(const char *, const char *, int);
-static const char *macro_get(const char *);
 static void	 resolver_add(const char *, uint16_t, int);
 static void	 resolver_add_spec(const char *, int);
 static void	 set_duration(time_t *, const char *, int);
@@ -1404,78 +1394,6 @@ anon_drop(struct table *t)
 {
 	TAILQ_REMOVE(&conf->tables, t, entry);
 	table_free(t);
-}
-
-static void
-macro_set(const char *name, const char *value, int persist)
-{
-	struct macro	*m;
-
-	for (m = macros; m != NULL; m = m->next)
-		if (strcmp(m->name, name) == 0)
-			break;
-	if (m != NULL) {
-		if (m->persist && !persist)
-			return;		/* -D wins */
-		free(m->value);
-		m->value = xstrdup(value);
-		m->persist = persist;
-		return;
-	}
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		abort();
-	m->name = xstrdup(name);
-	m->value = xstrdup(value);
-	m->persist = persist;
-	m->next = macros;
-	macros = m;
-}
-
-static const char *
-macro_get(const char *name)
-{
-	struct macro	*m;
-
-	for (m = macros; m != NULL; m = m->next)
-		if (strcmp(m->name, name) == 0)
-			return m->value;
-	return NULL;
-}
-
-void
-parse_clear_macros(void)
-{
-	struct macro	*m, **pm;
-
-	for (pm = &macros; (m = *pm) != NULL; ) {
-		if (m->persist) {
-			pm = &m->next;
-			continue;
-		}
-		*pm = m->next;
-		free(m->name);
-		free(m->value);
-		free(m);
-	}
-}
-
-int
-config_define(const char *nameval)
-{
-	const char	*eq, *s;
-	char		*name;
-
-	if (nameval == NULL || (eq = strchr(nameval, '=')) == NULL ||
-	    eq == nameval)
-		return -1;
-	for (s = nameval; s < eq; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return -1;
-	if ((name = strndup(nameval, (size_t)(eq - nameval))) == NULL)
-		abort();
-	macro_set(name, eq + 1, 1);
-	free(name);
-	return 0;
 }
 
 static void
