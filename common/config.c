@@ -517,6 +517,9 @@ config_check(struct smtpd_config *c)
 	char		 err[1024];
 	int		 errors = 0, npki = 0;
 
+	/* `queue retry 6h` alone raises the backoff cap with it. */
+	if (c->queue_retry > c->queue_retry_max)
+		c->queue_retry_max = c->queue_retry;
 	TAILQ_FOREACH(p, &c->pkis, entry)
 		npki++;
 	TAILQ_FOREACH(l, &c->listeners, entry) {

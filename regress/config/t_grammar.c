@@ -163,6 +163,20 @@ ATF_TC_BODY(globals, tc)
 	config_free(c);
 }
 
+ATF_TC_WITHOUT_HEAD(retry_cap);
+ATF_TC_BODY(retry_cap, tc)
+{
+	struct smtpd_config *c;
+
+	c = parse_ok("queue retry 6h\n");
+	ATF_CHECK_EQ(c->queue_retry, 6 * 3600);
+	ATF_CHECK_EQ(c->queue_retry_max, 6 * 3600);
+	config_free(c);
+	c = parse_ok("queue retry 1m\n");
+	ATF_CHECK_EQ(c->queue_retry_max, 4 * 3600);
+	config_free(c);
+}
+
 ATF_TC_WITHOUT_HEAD(listeners);
 ATF_TC_BODY(listeners, tc)
 {
@@ -475,6 +489,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, defaults);
 	ATF_TP_ADD_TC(tp, globals);
+	ATF_TP_ADD_TC(tp, retry_cap);
 	ATF_TP_ADD_TC(tp, listeners);
 	ATF_TP_ADD_TC(tp, interface);
 	ATF_TP_ADD_TC(tp, local_actions);
