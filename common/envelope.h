@@ -43,6 +43,7 @@ enum dsn_ret {
 #define EF_AUTHENTICATED 0x04
 #define EF_LOCAL	0x08	/* from local */
 #define EF_BOUNCE	0x10	/* this mail is itself a bounce */
+#define EF_DOUBLE_BOUNCE 0x20	/* a bounce to postmaster: never bounces */
 
 struct envelope {
 	uint64_t		 id;

@@ -20,7 +20,10 @@ lka_dispatch(enum proc_id from, struct imsg *imsg)
 		lka_on_connect(imsg);
 		return;
 	case IMSG_LKA_RCPT:
-		lka_on_rcpt(imsg);
+		if (from == PROC_QUEUE)
+			lka_bounce_on_rcpt(imsg);	/* bounce recipients */
+		else
+			lka_on_rcpt(imsg);
 		return;
 	case IMSG_LKA_AUTH:
 		lka_on_auth(imsg);

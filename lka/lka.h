@@ -20,6 +20,10 @@ void	lka_on_vrfy(struct imsg *);
 void	lka_route_init(void);
 void	lka_on_route(struct imsg *);
 
+/* lka_bounce.c (queue issue): IMSG_LKA_RCPT from the queue, for the
+ * recipients of a bounce; the answer goes back to the queue */
+void	lka_bounce_on_rcpt(struct imsg *);
+
 /* lka_ctl.c (control issue): IMSG_CTL_* addressed to lka */
 void	lka_on_ctl(struct imsg *);
 

@@ -1,0 +1,981 @@
+/*
+ * The on-disk queue.  A message is built in incoming/<msgid>/ (the
+ * "message" file written by smtp through a passed fd, then one file per
+ * envelope); commit fsyncs all of it and renames the directory into
+ * queue/, so a message and its envelopes appear together or not at all.
+ * Commits handed over together share the fsync of queue/ (group commit).
+ * Failure modes: any write, fsync or rename error fails the commit with
+ * 452 and removes every trace of it; recovery moves what does not parse
+ * to corrupt/ and logs it.
+ */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/tree.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "envelope.h"
+#include "log.h"
+#include "queue_store.h"
+
+#define D_INCOMING	"incoming"
+#define D_QUEUE		"queue"
+#define D_CORRUPT	"corrupt"
+#define F_MESSAGE	"message"
+#define ENVELOPE_FILE_MAX	(64 * 1024)
+#define INCOMING_EVP_MAX	100000
+#define QS_SYNC_THREADS		16
+
+struct qs_incoming {
+	struct qs_incoming	*next;
+	uint32_t		 msgid;
+	int			 fd;		/* ours, for fsync */
+	uint32_t		 seq;
+	struct envelope		*evps;
+	size_t			 nevp, cap;
+};
+
+/* Committed messages and how many envelopes each still has. */
+struct qs_msg {
+	RB_ENTRY(qs_msg)	 entry;
+	uint32_t		 msgid;
+	uint32_t		 nevp;
+	uint32_t		 seq;		/* highest envelope seq */
+	int			 dirty;		/* dir needs fsync */
+};
+
+static int
+qs_msg_cmp(struct qs_msg *a, struct qs_msg *b)
+{
+	return a->msgid < b->msgid ? -1 : a->msgid > b->msgid;
+}
+RB_HEAD(qs_msgs, qs_msg);
+RB_GENERATE_INTERNAL(qs_msgs, qs_msg, entry, qs_msg_cmp,
+    __attribute__((unused)) static)
+
+static int			 rootfd = -1, incfd = -1, qfd = -1, cfd = -1;
+static struct qs_incoming	*incoming;
+static struct qs_msgs		 msgs = RB_INITIALIZER(&msgs);
+static uint32_t			*dirty;
+static size_t			 ndirty, dirtycap;
+static int			 qdirty;
+static unsigned			 ncorrupt;
+
+static void
+msgname(uint32_t msgid, char buf[9])
+{
+	snprintf(buf, 9, "%08" PRIx32, msgid);
+}
+
+static int
+opendir_at(int at, const char *name)
+{
+	if (mkdirat(at, name, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+int
+queue_store_init(const char *root)
+{
+	queue_store_close();
+	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((incfd = opendir_at(rootfd, D_INCOMING)) == -1 ||
+	    (qfd = opendir_at(rootfd, D_QUEUE)) == -1 ||
+	    (cfd = opendir_at(rootfd, D_CORRUPT)) == -1) {
+		queue_store_close();
+		return -1;
+	}
+	if (fsync(rootfd) == -1)
+		log_warn("queue: fsync spool");
+	return 0;
+}
+
+void
+queue_store_close(void)
+{
+	struct qs_msg	*m, *n;
+
+	while (incoming)
+		queue_store_rollback(incoming->msgid);
+	RB_FOREACH_SAFE(m, qs_msgs, &msgs, n) {
+		RB_REMOVE(qs_msgs, &msgs, m);
+		free(m);
+	}
+	if (rootfd != -1)
+		close(rootfd);
+	if (incfd != -1)
+		close(incfd);
+	if (qfd != -1)
+		close(qfd);
+	if (cfd != -1)
+		close(cfd);
+	rootfd = incfd = qfd = cfd = -1;
+	free(dirty);
+	dirty = NULL;
+	ndirty = dirtycap = 0;
+	qdirty = 0;
+	ncorrupt = 0;
+}
+
+static struct qs_msg *
+msg_find(uint32_t msgid)
+{
+	struct qs_msg	 key;
+
+	key.msgid = msgid;
+	return RB_FIND(qs_msgs, &msgs, &key);
+}
+
+static struct qs_msg *
+msg_get(uint32_t msgid)
+{
+	struct qs_msg	*m;
+
+	if ((m = msg_find(msgid)) != NULL)
+		return m;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("queue_store");
+	m->msgid = msgid;
+	RB_INSERT(qs_msgs, &msgs, m);
+	return m;
+}
+
+static void
+mark_dirty(struct qs_msg *m)
+{
+	if (m->dirty)
+		return;
+	if (ndirty == dirtycap) {
+		dirtycap = dirtycap ? dirtycap * 2 : 64;
+		if ((dirty = reallocarray(dirty, dirtycap,
+		    sizeof(*dirty))) == NULL)
+			fatal("queue_store");
+	}
+	dirty[ndirty++] = m->msgid;
+	m->dirty = 1;
+}
+
+/* Remove dir/name and everything in it (one level). */
+static void
+rmtree_at(int at, const char *name)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd;
+
+	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		if (errno != ENOENT && unlinkat(at, name, 0) == -1)
+			log_warn("queue: remove %s", name);
+		return;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1)
+			log_warn("queue: unlink %s/%s", name, de->d_name);
+	}
+	closedir(d);
+	if (unlinkat(at, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
+		log_warn("queue: rmdir %s", name);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read a whole small file into b; -1 on error or when too large. */
+static int
+read_small(int at, const char *name, struct buf *b)
+{
+	char	 tmp[4096];
+	ssize_t	 n;
+	int	 fd;
+
+	buf_reset(b);
+	if ((fd = openat(at, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	for (;;) {
+		if ((n = read(fd, tmp, sizeof(tmp))) == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (b->len + (size_t)n > ENVELOPE_FILE_MAX) {
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+		buf_add(b, tmp, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+corrupt_name(uint32_t msgid, const char *file, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%08" PRIx32 ".%s.%lld", msgid, file,
+	    (long long)time(NULL));
+}
+
+/* Move queue/<msgid>/<file> into corrupt/. */
+static void
+move_corrupt(int mfd, uint32_t msgid, const char *file, const char *why)
+{
+	char	 dst[128], esc[256];
+
+	corrupt_name(msgid, file, dst, sizeof(dst));
+	log_escape(esc, sizeof(esc), why, strlen(why));
+	if (renameat(mfd, file, cfd, dst) == -1) {
+		log_warn("queue: cannot move %08" PRIx32 "/%s to corrupt",
+		    msgid, file);
+		return;
+	}
+	ncorrupt++;
+	log_warnx("queue event=corrupt file=%08" PRIx32 "/%s moved=corrupt/%s"
+	    " reason=\"%s\"", msgid, file, dst, esc);
+	fsync(cfd);
+}
+
+unsigned
+queue_store_ncorrupt(void)
+{
+	return ncorrupt;
+}
+
+static int
+is_hex(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strchr("0123456789abcdef", s[i]))
+			return 0;
+	return 1;
+}
+
+static long
+recover_msg(const char *name, qs_evp_cb cb, void *arg)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	struct buf	 b;
+	struct envelope	 e;
+	struct qs_msg	*m;
+	uint32_t	 msgid;
+	uint64_t	 evpid;
+	char		 err[128];
+	int		 mfd, has_msg;
+	long		 n = 0;
+
+	msgid = (uint32_t)strtoul(name, NULL, 16);
+	if ((mfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	has_msg = fstatat(mfd, F_MESSAGE, &sb, 0) == 0;
+	if ((d = fdopendir(mfd)) == NULL) {
+		close(mfd);
+		return -1;
+	}
+	buf_init(&b);
+	m = msg_get(msgid);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, F_MESSAGE) == 0)
+			continue;
+		if (!is_hex(de->d_name, 16) ||
+		    evpid_parse(de->d_name, &evpid) == -1) {
+			/* an interrupted update */
+			unlinkat(mfd, de->d_name, 0);
+			continue;
+		}
+		if (!has_msg) {
+			move_corrupt(mfd, msgid, de->d_name,
+			    "message file missing");
+			continue;
+		}
+		if (read_small(mfd, de->d_name, &b) == -1) {
+			move_corrupt(mfd, msgid, de->d_name, strerror(errno));
+			continue;
+		}
+		if (envelope_load(&e, b.data ? b.data : "", b.len, err,
+		    sizeof(err)) == -1) {
+			move_corrupt(mfd, msgid, de->d_name, err);
+			continue;
+		}
+		if (e.id != evpid || evpid_to_msgid(evpid) != msgid) {
+			move_corrupt(mfd, msgid, de->d_name,
+			    "envelope id does not match its file name");
+			continue;
+		}
+		m->nevp++;
+		if ((uint32_t)evpid > m->seq)
+			m->seq = (uint32_t)evpid;
+		n++;
+		cb(&e, arg);
+	}
+	buf_free(&b);
+	closedir(d);
+	if (m->nevp == 0) {
+		RB_REMOVE(qs_msgs, &msgs, m);
+		free(m);
+		rmtree_at(qfd, name);
+		qdirty = 1;
+	}
+	return n;
+}
+
+long
+queue_store_recover(qs_evp_cb cb, void *arg)
+{
+	DIR		*d;
+	struct dirent	*de;
+	long		 n = 0, r;
+	int		 fd;
+
+	/* Leftovers of messages never committed. */
+	if ((fd = dup(incfd)) == -1 || (d = fdopendir(fd)) == NULL)
+		return -1;
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		log_info("queue event=recover removed=incoming/%s",
+		    de->d_name);
+		rmtree_at(incfd, de->d_name);
+	}
+	closedir(d);
+	fsync(incfd);
+
+	if ((fd = dup(qfd)) == -1 || (d = fdopendir(fd)) == NULL)
+		return -1;
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (!is_hex(de->d_name, 8)) {
+			char	 dst[128];
+
+			corrupt_name(0, de->d_name, dst, sizeof(dst));
+			log_warnx("queue event=corrupt file=%s moved=corrupt/%s"
+			    " reason=\"bad name\"", de->d_name, dst);
+			if (renameat(qfd, de->d_name, cfd, dst) == 0)
+				ncorrupt++;
+			continue;
+		}
+		if ((r = recover_msg(de->d_name, cb, arg)) == -1) {
+			log_warn("queue: recover %s", de->d_name);
+			continue;
+		}
+		n += r;
+	}
+	closedir(d);
+	queue_store_sync();
+	return n;
+}
+
+static struct qs_incoming *
+inc_find(uint32_t msgid, struct qs_incoming ***prevp)
+{
+	struct qs_incoming **pp, *i;
+
+	for (pp = &incoming; (i = *pp) != NULL; pp = &i->next)
+		if (i->msgid == msgid) {
+			if (prevp)
+				*prevp = pp;
+			return i;
+		}
+	return NULL;
+}
+
+int
+queue_store_is_incoming(uint32_t msgid)
+{
+	return inc_find(msgid, NULL) != NULL;
+}
+
+int
+queue_store_create(uint32_t *msgidp)
+{
+	struct qs_incoming	*i;
+	char			 name[9];
+	uint32_t		 msgid;
+	int			 tries, dfd, fd, wfd, saved;
+
+	for (tries = 0; tries < 100; tries++) {
+		msgid = arc4random();
+		if (msgid == 0 || msg_find(msgid) != NULL ||
+		    inc_find(msgid, NULL) != NULL)
+			continue;
+		msgname(msgid, name);
+		if (faccessat(qfd, name, F_OK, 0) == 0)
+			continue;
+		if (mkdirat(incfd, name, 0700) == -1) {
+			if (errno == EEXIST)
+				continue;
+			return -1;
+		}
+		break;
+	}
+	if (tries == 100) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((dfd = openat(incfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		goto fail;
+	fd = openat(dfd, F_MESSAGE, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	close(dfd);
+	if (fd == -1)
+		goto fail;
+	if ((wfd = dup(fd)) == -1) {
+		close(fd);
+		goto fail;
+	}
+	if ((i = calloc(1, sizeof(*i))) == NULL)
+		fatal("queue_store");
+	i->msgid = msgid;
+	i->fd = fd;
+	i->next = incoming;
+	incoming = i;
+	*msgidp = msgid;
+	return wfd;
+fail:
+	saved = errno;
+	rmtree_at(incfd, name);
+	errno = saved;
+	return -1;
+}
+
+int
+queue_store_envelope(uint32_t msgid, struct envelope *e)
+{
+	struct qs_incoming	*i;
+
+	if ((i = inc_find(msgid, NULL)) == NULL || i->nevp >=
+	    INCOMING_EVP_MAX) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (i->nevp == i->cap) {
+		i->cap = i->cap ? i->cap * 2 : 4;
+		if ((i->evps = reallocarray(i->evps, i->cap,
+		    sizeof(*i->evps))) == NULL)
+			fatal("queue_store");
+	}
+	e->id = msgid_to_evpid(msgid) | ++i->seq;
+	i->evps[i->nevp++] = *e;
+	return 0;
+}
+
+static void
+inc_free(struct qs_incoming *i, int remove)
+{
+	char	 name[9];
+
+	if (remove) {
+		msgname(i->msgid, name);
+		rmtree_at(incfd, name);
+	}
+	if (i->fd != -1)
+		close(i->fd);
+	free(i->evps);
+	free(i);
+}
+
+void
+queue_store_rollback(uint32_t msgid)
+{
+	struct qs_incoming	*i, **pp;
+
+	if ((i = inc_find(msgid, &pp)) == NULL)
+		return;
+	*pp = i->next;
+	inc_free(i, 1);
+}
+
+/* Write one envelope file; fsync it unless nosync (the commit's pool
+ * does it then). */
+static int
+write_envelope(int dfd, const char *name, const struct envelope *e,
+    int flags, int nosync)
+{
+	struct buf	 b;
+	int		 fd, r = -1, saved;
+
+	buf_init(&b);
+	envelope_dump(e, &b);
+	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | flags,
+	    0600)) == -1)
+		goto done;
+	if (write_all(fd, b.data, b.len) == -1 || (!nosync && fsync(fd) ==
+	    -1)) {
+		saved = errno;
+		close(fd);
+		unlinkat(dfd, name, 0);
+		errno = saved;
+		goto done;
+	}
+	if (close(fd) == -1)
+		goto done;
+	r = 0;
+done:
+	buf_free(&b);
+	return r;
+}
+
+static void
+set_fail(struct qs_commit *c, int err)
+{
+	c->ok = 0;
+	if (err == ENOSPC || err == EDQUOT)
+		snprintf(c->reply, sizeof(c->reply),
+		    "452 4.3.1 Insufficient system storage");
+	else
+		snprintf(c->reply, sizeof(c->reply),
+		    "452 4.3.1 Temporary queue failure (%s)", strerror(err));
+}
+
+/*
+ * The fsyncs of a batch run in parallel threads: the file system folds
+ * concurrent fsyncs into one journal commit, which is what makes group
+ * commit pay.  An item is an open fd, or a name under a directory fd.
+ */
+struct qs_sync {
+	int		 fd;
+	int		 at;
+	char		 name[24];
+	size_t		 owner;		/* index of the commit */
+	int		 err;
+};
+
+struct qs_pool {
+	struct qs_sync	*items;
+	size_t		 n;
+	_Atomic size_t	 next;
+};
+
+static void
+sync_one(struct qs_sync *it)
+{
+	int	 fd = it->fd;
+
+	if (fd == -1 && (fd = openat(it->at, it->name, O_RDONLY |
+	    O_CLOEXEC)) == -1) {
+		it->err = errno;
+		return;
+	}
+	if (fsync(fd) == -1)
+		it->err = errno;
+	if (fd != it->fd)
+		close(fd);
+}
+
+static void *
+sync_worker(void *arg)
+{
+	struct qs_pool	*p = arg;
+	size_t		 k;
+
+	while ((k = atomic_fetch_add(&p->next, 1)) < p->n)
+		sync_one(&p->items[k]);
+	return NULL;
+}
+
+static void
+sync_run(struct qs_sync *items, size_t n)
+{
+	struct qs_pool	 p;
+	pthread_t	 th[QS_SYNC_THREADS];
+	size_t		 nth, k, started = 0;
+
+	p.items = items;
+	p.n = n;
+	atomic_init(&p.next, 0);
+	nth = n < QS_SYNC_THREADS ? n : QS_SYNC_THREADS;
+	for (k = 1; k < nth; k++)
+		if (pthread_create(&th[started], NULL, sync_worker, &p) == 0)
+			started++;
+	sync_worker(&p);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+}
+
+struct qs_syncs {
+	struct qs_sync	*v;
+	size_t		 n, cap;
+};
+
+static struct qs_sync *
+sync_add(struct qs_syncs *ss, size_t owner, int fd, int at,
+    const char *name)
+{
+	struct qs_sync	*it;
+
+	if (ss->n == ss->cap) {
+		ss->cap = ss->cap ? ss->cap * 2 : 64;
+		if ((ss->v = reallocarray(ss->v, ss->cap,
+		    sizeof(*ss->v))) == NULL)
+			fatal("queue_store");
+	}
+	it = &ss->v[ss->n++];
+	memset(it, 0, sizeof(*it));
+	it->fd = fd;
+	it->at = at;
+	it->owner = owner;
+	if (name)
+		strlcpy(it->name, name, sizeof(it->name));
+	return it;
+}
+
+/* Phase one of a commit: everything written in incoming/<msgid>; the
+ * fsyncs it needs are queued in ss.  *dfdp: the message directory. */
+static int
+commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
+    struct qs_syncs *ss, int *dfdp)
+{
+	struct stat	 sb;
+	char		 name[9], ename[17];
+	size_t		 k;
+	int		 dfd;
+	time_t		 now = time(NULL);
+
+	if (i->nevp == 0) {
+		c->ok = 0;
+		snprintf(c->reply, sizeof(c->reply),
+		    "554 5.5.1 No valid recipients");
+		return -1;
+	}
+	if (fstat(i->fd, &sb) == -1) {
+		set_fail(c, errno);
+		return -1;
+	}
+	if (c->size != UINT64_MAX && (uint64_t)sb.st_size != c->size) {
+		log_warnx("queue msgid=%08" PRIx32 " event=commit-failed "
+		    "reason=\"size mismatch\" announced=%" PRIu64
+		    " on-disk=%lld", c->msgid, c->size,
+		    (long long)sb.st_size);
+		set_fail(c, ENOSPC);
+		return -1;
+	}
+	msgname(i->msgid, name);
+	if ((dfd = openat(incfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		set_fail(c, errno);
+		return -1;
+	}
+	*dfdp = dfd;
+	sync_add(ss, owner, i->fd, -1, NULL);
+	for (k = 0; k < i->nevp; k++) {
+		struct envelope *e = &i->evps[k];
+
+		e->size = (uint64_t)sb.st_size;
+		if (e->creation == 0)
+			e->creation = now;
+		if (e->nexttry == 0)
+			e->nexttry = e->creation;
+		if (write_envelope(dfd, evpid_str(e->id, ename), e,
+		    O_EXCL, 1) == -1) {
+			set_fail(c, errno);
+			return -1;
+		}
+		sync_add(ss, owner, -1, dfd, ename);
+	}
+	sync_add(ss, owner, dfd, -1, NULL);
+	return 0;
+}
+
+void
+queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
+{
+	struct qs_incoming	**pp, *i;
+	struct qs_incoming	**incs;
+	struct qs_syncs		 ss = { NULL, 0, 0 };
+	struct qs_sync		 dirs[2];
+	char			 name[9];
+	size_t			 k, j;
+	int			 renamed = 0, err, *dfds;
+
+	if ((incs = calloc(n ? n : 1, sizeof(*incs))) == NULL ||
+	    (dfds = calloc(n ? n : 1, sizeof(*dfds))) == NULL)
+		fatal("queue_store");
+	/* 1: write every envelope of every message */
+	for (k = 0; k < n; k++) {
+		dfds[k] = -1;
+		cs[k].ok = 1;
+		cs[k].reply[0] = '\0';
+		if ((i = inc_find(cs[k].msgid, &pp)) == NULL) {
+			cs[k].ok = 0;
+			snprintf(cs[k].reply, sizeof(cs[k].reply),
+			    "451 4.3.0 Unknown message");
+			continue;
+		}
+		*pp = i->next;
+		incs[k] = i;
+		commit_prepare(&cs[k], k, i, &ss, &dfds[k]);
+	}
+	/* 2: fsync messages, envelopes and their directories together */
+	sync_run(ss.v, ss.n);
+	for (j = 0; j < ss.n; j++)
+		if (ss.v[j].err && cs[ss.v[j].owner].ok)
+			set_fail(&cs[ss.v[j].owner], ss.v[j].err);
+	free(ss.v);
+	/* 3: make them visible */
+	for (k = 0; k < n; k++) {
+		if (dfds[k] != -1)
+			close(dfds[k]);
+		if (incs[k] == NULL || !cs[k].ok)
+			continue;
+		msgname(incs[k]->msgid, name);
+		if (renameat(incfd, name, qfd, name) == -1) {
+			set_fail(&cs[k], errno);
+			continue;
+		}
+		renamed++;
+	}
+	/* 4: one fsync of queue/ makes every rename above durable */
+	if (renamed) {
+		memset(dirs, 0, sizeof(dirs));
+		dirs[0].fd = qfd;
+		dirs[1].fd = incfd;
+		sync_run(dirs, 2);
+	}
+	if (renamed && (dirs[0].err || dirs[1].err)) {
+		err = dirs[0].err ? dirs[0].err : dirs[1].err;
+		errno = err;
+		log_warn("queue: fsync queue directory");
+		for (k = 0; k < n; k++) {
+			if (!cs[k].ok || incs[k] == NULL)
+				continue;
+			msgname(incs[k]->msgid, name);
+			if (renameat(qfd, name, incfd, name) == -1)
+				log_warn("queue: cannot take back %s", name);
+			set_fail(&cs[k], err);
+		}
+	}
+	for (k = 0; k < n; k++) {
+		struct qs_msg	*m;
+
+		if ((i = incs[k]) == NULL)
+			continue;
+		if (!cs[k].ok) {
+			log_warnx("queue msgid=%08" PRIx32
+			    " event=commit-failed reply=\"%s\"", i->msgid,
+			    cs[k].reply);
+			inc_free(i, 1);
+			continue;
+		}
+		snprintf(cs[k].reply, sizeof(cs[k].reply),
+		    "250 2.0.0 Ok: queued as %08" PRIx32, i->msgid);
+		m = msg_get(i->msgid);
+		m->nevp += (uint32_t)i->nevp;
+		m->seq = i->seq;
+		for (j = 0; j < i->nevp; j++)
+			if (cb)
+				cb(&i->evps[j], arg);
+		inc_free(i, 0);
+	}
+	free(incs);
+	free(dfds);
+}
+
+int
+queue_store_update(const struct envelope *e)
+{
+	char	 name[9], ename[17], tmp[24];
+	int	 dfd, r = -1, saved;
+
+	msgname(evpid_to_msgid(e->id), name);
+	evpid_str(e->id, ename);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ename);
+	if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if (write_envelope(dfd, tmp, e, O_TRUNC, 0) == -1)
+		goto done;
+	if (renameat(dfd, tmp, dfd, ename) == -1) {
+		saved = errno;
+		unlinkat(dfd, tmp, 0);
+		errno = saved;
+		goto done;
+	}
+	r = 0;
+done:
+	close(dfd);
+	return r;
+}
+
+static int
+remove_common(uint64_t evpid, const char *why)
+{
+	struct qs_msg	*m;
+	char		 name[9], ename[17];
+	uint32_t	 msgid = evpid_to_msgid(evpid);
+	int		 dfd;
+
+	if ((m = msg_find(msgid)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	msgname(msgid, name);
+	evpid_str(evpid, ename);
+	if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if (why != NULL)
+		move_corrupt(dfd, msgid, ename, why);
+	else if (unlinkat(dfd, ename, 0) == -1) {
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
+	if (m->nevp > 0)
+		m->nevp--;
+	if (m->nevp == 0) {
+		if (why != NULL) {
+			/* keep the message next to its envelope */
+			char	 dst[128];
+
+			corrupt_name(msgid, F_MESSAGE, dst, sizeof(dst));
+			dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY |
+			    O_CLOEXEC);
+			if (dfd != -1) {
+				renameat(dfd, F_MESSAGE, cfd, dst);
+				close(dfd);
+			}
+		}
+		rmtree_at(qfd, name);
+		qdirty = 1;
+		m->dirty = 0;
+		RB_REMOVE(qs_msgs, &msgs, m);
+		free(m);
+	} else
+		mark_dirty(m);
+	return 0;
+}
+
+int
+queue_store_remove(uint64_t evpid)
+{
+	return remove_common(evpid, NULL);
+}
+
+int
+queue_store_move_corrupt(uint64_t evpid, const char *why)
+{
+	return remove_common(evpid, why);
+}
+
+int
+queue_store_sync(void)
+{
+	struct qs_msg	*m;
+	char		 name[9];
+	size_t		 k;
+	int		 dfd, r = 0;
+
+	for (k = 0; k < ndirty; k++) {
+		if ((m = msg_find(dirty[k])) == NULL || !m->dirty)
+			continue;
+		m->dirty = 0;
+		msgname(m->msgid, name);
+		if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			continue;
+		if (fsync(dfd) == -1)
+			r = -1;
+		close(dfd);
+	}
+	ndirty = 0;
+	if (qdirty) {
+		qdirty = 0;
+		if (fsync(qfd) == -1)
+			r = -1;
+	}
+	return r;
+}
+
+int
+queue_store_open_message(uint32_t msgid)
+{
+	char	 path[32];
+
+	snprintf(path, sizeof(path), "%08" PRIx32 "/" F_MESSAGE, msgid);
+	return openat(qfd, path, O_RDONLY | O_CLOEXEC);
+}
+
+int
+queue_store_load(uint64_t evpid, struct envelope *e)
+{
+	struct buf	 b;
+	char		 path[32], ename[17];
+	int		 r;
+
+	snprintf(path, sizeof(path), "%08" PRIx32 "/%s",
+	    evpid_to_msgid(evpid), evpid_str(evpid, ename));
+	buf_init(&b);
+	if (read_small(qfd, path, &b) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	r = envelope_load(e, b.data ? b.data : "", b.len, NULL, 0);
+	buf_free(&b);
+	if (r == -1)
+		errno = EINVAL;
+	return r;
+}
+
+int
+queue_store_diskcheck(uint64_t minfree)
+{
+	struct statvfs	 sv;
+
+	if (minfree == 0)
+		return 1;
+	if (fstatvfs(qfd, &sv) == -1)
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize >= minfree;
+}

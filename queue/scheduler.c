@@ -1,0 +1,569 @@
+/*
+ * The scheduler: every committed envelope lives here in memory, indexed
+ * by id and (when waiting) by next try time.  Due envelopes go to mta
+ * (relay actions) or the parent (local actions) within in-flight limits
+ * (total, per destination domain, per local user); results reschedule
+ * with exponential backoff, expire at the queue TTL, and hand failures
+ * and delay notices to bounce.c.
+ */
+#include <sys/time.h>
+#include <sys/tree.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <event.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "envelope.h"
+#include "log.h"
+#include "proc.h"
+#include "proto.h"
+#include "queue.h"
+#include "queue_store.h"
+
+#define RB_GEN_STATIC(n, t, f, c) \
+	RB_GENERATE_INTERNAL(n, t, f, c, __attribute__((unused)) static)
+
+struct limcount {
+	RB_ENTRY(limcount)	 entry;
+	char			*key;
+	unsigned		 n;
+};
+
+static int
+byid_cmp(struct sched_evp *a, struct sched_evp *b)
+{
+	return a->e.id < b->e.id ? -1 : a->e.id > b->e.id;
+}
+
+static int
+bytime_cmp(struct sched_evp *a, struct sched_evp *b)
+{
+	if (a->e.nexttry != b->e.nexttry)
+		return a->e.nexttry < b->e.nexttry ? -1 : 1;
+	return byid_cmp(a, b);
+}
+
+static int
+lim_cmp(struct limcount *a, struct limcount *b)
+{
+	return strcmp(a->key, b->key);
+}
+
+RB_HEAD(evp_byid, sched_evp);
+RB_HEAD(evp_bytime, sched_evp);
+RB_HEAD(limits, limcount);
+RB_GEN_STATIC(evp_byid, sched_evp, byid, byid_cmp)
+RB_GEN_STATIC(evp_bytime, sched_evp, bytime, bytime_cmp)
+RB_GEN_STATIC(limits, limcount, entry, lim_cmp)
+
+static struct evp_byid	 byid = RB_INITIALIZER(&byid);
+static struct evp_bytime bytime = RB_INITIALIZER(&bytime);
+static struct limits	 limits = RB_INITIALIZER(&limits);
+static struct event	 ev_sched;
+static unsigned		 inflight;
+static size_t		 nevp;
+static int		 paused_mta, paused_mda;
+
+static void	sched_arm(int);
+
+static const char *
+rcpt_domain(const char *rcpt)
+{
+	const char	*at = strrchr(rcpt, '@');
+
+	return at ? at + 1 : "";
+}
+
+static char *
+make_limkey(const struct sched_evp *s)
+{
+	char	*k, *p;
+
+	if (s->local) {
+		if (asprintf(&k, "u:%s", s->e.user[0] ? s->e.user :
+		    s->e.rcpt) == -1)
+			fatal("scheduler");
+	} else if (asprintf(&k, "d:%s", rcpt_domain(s->e.rcpt)) == -1)
+		fatal("scheduler");
+	for (p = k; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return k;
+}
+
+static struct limcount *
+lim_get(const char *key, int create)
+{
+	struct limcount	 find, *l;
+
+	find.key = (char *)(uintptr_t)key;
+	if ((l = RB_FIND(limits, &limits, &find)) != NULL || !create)
+		return l;
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->key = strdup(key)) == NULL)
+		fatal("scheduler");
+	RB_INSERT(limits, &limits, l);
+	return l;
+}
+
+static void
+lim_dec(const char *key)
+{
+	struct limcount	*l;
+
+	if ((l = lim_get(key, 0)) == NULL)
+		return;
+	if (l->n > 0)
+		l->n--;
+	if (l->n == 0) {
+		RB_REMOVE(limits, &limits, l);
+		free(l->key);
+		free(l);
+	}
+}
+
+static void
+sched_free(struct sched_evp *s)
+{
+	if (s->state == S_PENDING)
+		RB_REMOVE(evp_bytime, &bytime, s);
+	RB_REMOVE(evp_byid, &byid, s);
+	free(s->limkey);
+	free(s);
+	nevp--;
+}
+
+static void
+sched_pending(struct sched_evp *s)
+{
+	s->state = S_PENDING;
+	RB_INSERT(evp_bytime, &bytime, s);
+}
+
+static void
+sched_unpend(struct sched_evp *s)
+{
+	if (s->state == S_PENDING)
+		RB_REMOVE(evp_bytime, &bytime, s);
+}
+
+static void
+sched_log(const struct sched_evp *s, const char *event, const char *line)
+{
+	char	 id[17], esc[512];
+
+	log_escape(esc, sizeof(esc), line ? line : "", line ?
+	    strlen(line) : 0);
+	log_info("queue envelope=%s event=%s rcpt=%s action=%s retries=%u "
+	    "result=\"%s\"", evpid_str(s->e.id, id), event, s->e.rcpt,
+	    s->e.action, s->e.retries, esc);
+}
+
+static int
+sched_dispatch(struct sched_evp *s)
+{
+	struct mbuild	*m;
+	struct buf	 b;
+	enum proc_id	 to = s->local ? PROC_PARENT : PROC_MTA;
+	int		 fd;
+	char		 id[17];
+
+	if (proc_chan(to) == NULL)
+		return -1;
+	if ((fd = queue_store_open_message(evpid_to_msgid(s->e.id))) == -1) {
+		log_warn("queue envelope=%s event=open-message",
+		    evpid_str(s->e.id, id));
+		queue_store_move_corrupt(s->e.id, "message unreadable");
+		sched_free(s);
+		return -1;
+	}
+	sched_unpend(s);
+	s->state = S_INFLIGHT;
+	inflight++;
+	lim_get(s->limkey, 1)->n++;
+	buf_init(&b);
+	envelope_dump(&s->e, &b);
+	m = proc_create(to, s->local ? IMSG_MDA_DELIVER : IMSG_MTA_DELIVER,
+	    0, fd);
+	m_add_str(m, buf_cstr(&b));
+	m_close(m);
+	buf_free(&b);
+	log_debug("queue envelope=%s event=dispatch to=%s",
+	    evpid_str(s->e.id, id), proc_name(to));
+	return 0;
+}
+
+static void
+sched_on_timer(int fd, short ev, void *arg)
+{
+	struct sched_evp	*s, *next;
+	struct limcount		*l;
+	time_t			 now = time(NULL);
+	int			 blocked = 0, budget = 2000;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (s = RB_MIN(evp_bytime, &bytime); s != NULL; s = next) {
+		next = RB_NEXT(evp_bytime, &bytime, s);
+		if (s->e.nexttry > now || budget-- == 0)
+			break;
+		if (inflight >= SCHED_MAX_INFLIGHT) {
+			blocked = 1;
+			break;
+		}
+		if ((s->local && paused_mda) || (!s->local && paused_mta))
+			continue;
+		l = lim_get(s->limkey, 0);
+		if (l != NULL && l->n >= (s->local ? SCHED_MAX_INFLIGHT_USER :
+		    SCHED_MAX_INFLIGHT_DOMAIN)) {
+			blocked = 1;
+			continue;
+		}
+		if (sched_dispatch(s) == -1 && proc_chan(s->local ?
+		    PROC_PARENT : PROC_MTA) == NULL)
+			blocked = 1;
+	}
+	sched_arm(blocked);
+}
+
+/* Wake up for the earliest envelope; at least 1s later if blocked. */
+static void
+sched_arm(int blocked)
+{
+	struct sched_evp	*s;
+	struct timeval		 tv = { 0, 0 };
+	time_t			 now = time(NULL);
+
+	evtimer_del(&ev_sched);
+	if ((s = RB_MIN(evp_bytime, &bytime)) == NULL)
+		return;
+	if (s->e.nexttry > now)
+		tv.tv_sec = s->e.nexttry - now;
+	if (blocked && tv.tv_sec < 1)
+		tv.tv_sec = 1;
+	if (tv.tv_sec > 3600)
+		tv.tv_sec = 3600;
+	evtimer_add(&ev_sched, &tv);
+}
+
+void
+scheduler_init(void)
+{
+	evtimer_set(&ev_sched, sched_on_timer, NULL);
+}
+
+void
+scheduler_add(const struct envelope *e)
+{
+	struct sched_evp	*s;
+	int			 known;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("scheduler");
+	s->e = *e;
+	s->local = queue_method_local(e->action, &known);
+	if (!known)
+		s->local = e->type != ENV_MTA;
+	s->limkey = make_limkey(s);
+	if (RB_INSERT(evp_byid, &byid, s) != NULL) {
+		log_warnx("queue: duplicate envelope %016" PRIx64, e->id);
+		free(s->limkey);
+		free(s);
+		return;
+	}
+	nevp++;
+	if (e->type == ENV_BOUNCE) {
+		s->state = S_BOUNCING;
+		bounce_add(&s->e, B_FAILED);
+		return;
+	}
+	sched_pending(s);
+	sched_arm(0);
+}
+
+struct sched_evp *
+scheduler_find(uint64_t evpid)
+{
+	struct sched_evp	 find;
+
+	find.e.id = evpid;
+	return RB_FIND(evp_byid, &byid, &find);
+}
+
+struct sched_evp *
+scheduler_first(void)
+{
+	return RB_MIN(evp_byid, &byid);
+}
+
+struct sched_evp *
+scheduler_next(struct sched_evp *s)
+{
+	return RB_NEXT(evp_byid, &byid, s);
+}
+
+size_t
+scheduler_count(void)
+{
+	return nevp;
+}
+
+static time_t
+backoff(unsigned retries)
+{
+	time_t	 d = env->queue_retry > 0 ? env->queue_retry : 300;
+	time_t	 max = env->queue_retry_max > 0 ? env->queue_retry_max : 14400;
+	unsigned i;
+
+	for (i = 1; i < retries && d < max; i++)
+		d *= 2;
+	return d < max ? d : max;
+}
+
+static int
+wants_delay_notice(const struct envelope *e, time_t now)
+{
+	time_t	 since = e->lastwarn ? e->lastwarn : e->creation;
+
+	if (env->bounce_warn_interval <= 0 || e->sender[0] == '\0' ||
+	    (e->flags & EF_BOUNCE))
+		return 0;
+	if (e->dsn_notify & DSN_NOTIFY_NEVER)
+		return 0;
+	if (e->dsn_notify != 0 && !(e->dsn_notify & DSN_NOTIFY_DELAY))
+		return 0;
+	return now - since >= env->bounce_warn_interval;
+}
+
+static void
+sched_fail(struct sched_evp *s)
+{
+	queue_stat("queue.bounced", 1);
+	s->e.type = ENV_BOUNCE;
+	if (queue_store_update(&s->e) == -1)
+		log_warn("queue: update envelope");
+	s->state = S_BOUNCING;
+	bounce_add(&s->e, B_FAILED);
+}
+
+void
+scheduler_on_result(uint32_t type, uint64_t evpid, const char *line)
+{
+	struct sched_evp	*s;
+	time_t			 now = time(NULL), ttl;
+	char			 id[17];
+
+	if ((s = scheduler_find(evpid)) == NULL || s->state != S_INFLIGHT) {
+		log_warnx("queue envelope=%s event=unexpected-result",
+		    evpid_str(evpid, id));
+		return;
+	}
+	inflight--;
+	lim_dec(s->limkey);
+	sched_arm(0);		/* a slot is free */
+	if (s->removed) {
+		queue_store_remove(s->e.id);
+		sched_free(s);
+		queue_kick();
+		return;
+	}
+	s->e.lasttry = now;
+	strlcpy(s->e.errorline, line, sizeof(s->e.errorline));
+	switch (type) {
+	case IMSG_QUEUE_DELIVERY_OK:
+		sched_log(s, "delivered", line);
+		queue_stat("queue.delivered", 1);
+		if ((s->e.dsn_notify & DSN_NOTIFY_SUCCESS) &&
+		    s->e.sender[0] != '\0')
+			bounce_add(&s->e, s->local ? B_DELIVERED : B_RELAYED);
+		if (queue_store_remove(s->e.id) == -1)
+			log_warn("queue: remove envelope %s",
+			    evpid_str(s->e.id, id));
+		sched_free(s);
+		queue_kick();
+		return;
+	case IMSG_QUEUE_DELIVERY_TEMPFAIL:
+		s->e.retries++;
+		queue_stat("queue.tempfail", 1);
+		ttl = env->queue_ttl > 0 ? env->queue_ttl : 4 * 86400;
+		if (now >= s->e.creation + ttl) {
+			sched_log(s, "expired", line);
+			sched_fail(s);
+			return;
+		}
+		s->e.nexttry = now + backoff(s->e.retries);
+		if (s->e.nexttry > s->e.creation + ttl)
+			s->e.nexttry = s->e.creation + ttl;
+		if (wants_delay_notice(&s->e, now)) {
+			s->e.lastwarn = now;
+			bounce_add(&s->e, B_DELAYED);
+		}
+		sched_log(s, "tempfail", line);
+		if (queue_store_update(&s->e) == -1)
+			log_warn("queue: update envelope %s",
+			    evpid_str(s->e.id, id));
+		sched_pending(s);
+		sched_arm(0);
+		return;
+	case IMSG_QUEUE_DELIVERY_LOOP:
+		if (line[0] == '\0')
+			strlcpy(s->e.errorline,
+			    "554 5.4.6 Routing loop detected",
+			    sizeof(s->e.errorline));
+		/* FALLTHROUGH */
+	case IMSG_QUEUE_DELIVERY_PERMFAIL:
+	default:
+		s->e.retries++;
+		sched_log(s, "permfail", s->e.errorline);
+		sched_fail(s);
+		return;
+	}
+}
+
+void
+scheduler_bounced(uint64_t evpid, int removed)
+{
+	struct sched_evp	*s;
+
+	if ((s = scheduler_find(evpid)) == NULL)
+		return;
+	if (!removed || s->state != S_BOUNCING)
+		return;
+	if (queue_store_remove(evpid) == -1)
+		log_warn("queue: remove bounced envelope");
+	sched_free(s);
+	queue_kick();
+}
+
+int
+scheduler_schedule(uint64_t evpid)
+{
+	struct sched_evp	*s, *next;
+	time_t			 now = time(NULL);
+	int			 n = 0;
+
+	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
+	    s != NULL; s = next) {
+		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
+		if (s->state != S_PENDING)
+			continue;
+		RB_REMOVE(evp_bytime, &bytime, s);
+		s->e.nexttry = now;
+		RB_INSERT(evp_bytime, &bytime, s);
+		n++;
+	}
+	sched_arm(0);
+	return n;
+}
+
+int
+scheduler_etrn(const char *domain)
+{
+	struct sched_evp	*s;
+	time_t			 now = time(NULL);
+	int			 n = 0;
+
+	RB_FOREACH(s, evp_byid, &byid) {
+		if (s->state != S_PENDING || s->local ||
+		    strcasecmp(rcpt_domain(s->e.rcpt), domain) != 0)
+			continue;
+		RB_REMOVE(evp_bytime, &bytime, s);
+		s->e.nexttry = now;
+		RB_INSERT(evp_bytime, &bytime, s);
+		n++;
+	}
+	sched_arm(0);
+	return n;
+}
+
+int
+scheduler_remove(uint64_t evpid)
+{
+	struct sched_evp	*s, *next;
+	int			 n = 0;
+
+	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
+	    s != NULL; s = next) {
+		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
+		n++;
+		sched_log(s, "removed", "by control");
+		if (s->state == S_INFLIGHT) {
+			s->removed = 1;
+			continue;
+		}
+		if (queue_store_remove(s->e.id) == -1)
+			log_warn("queue: remove envelope");
+		sched_free(s);
+	}
+	queue_kick();
+	return n;
+}
+
+int
+scheduler_hold(uint64_t evpid)
+{
+	struct sched_evp	*s, *next;
+	int			 n = 0;
+
+	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
+	    s != NULL; s = next) {
+		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
+		if (s->state != S_PENDING)
+			continue;
+		RB_REMOVE(evp_bytime, &bytime, s);
+		s->state = S_HELD;
+		n++;
+	}
+	sched_arm(0);
+	return n;
+}
+
+int
+scheduler_release(uint64_t evpid)
+{
+	struct sched_evp	*s, *next;
+	int			 n = 0;
+
+	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
+	    s != NULL; s = next) {
+		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
+		if (s->state != S_HELD)
+			continue;
+		sched_pending(s);
+		n++;
+	}
+	sched_arm(0);
+	return n;
+}
+
+int
+scheduler_pause(const char *subsystem, int pause)
+{
+	if (strcmp(subsystem, "mta") == 0)
+		paused_mta = pause;
+	else if (strcmp(subsystem, "mda") == 0)
+		paused_mda = pause;
+	else
+		return -1;
+	log_info("queue event=%s subsystem=%s", pause ? "pause" : "resume",
+	    subsystem);
+	sched_arm(0);
+	return 0;
+}
+
+int
+scheduler_paused(const char *subsystem)
+{
+	if (strcmp(subsystem, "mta") == 0)
+		return paused_mta;
+	if (strcmp(subsystem, "mda") == 0)
+		return paused_mda;
+	return 0;
+}
