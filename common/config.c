@@ -36,6 +36,8 @@ static int	config_ipv6_loopback(void);
 static void	config_defaults(struct smtpd_config *);
 static void	listener_add(struct smtpd_config *, const struct listener *,
 		    const struct sockaddr *, socklen_t);
+static int	listener_overlap(const struct listener *,
+		    const struct listener *);
 
 void
 config_error(const char *file, int line, const char *fmt, ...)
@@ -450,6 +452,27 @@ config_listen(struct smtpd_config *c, const struct listener *tmpl,
 	return 0;
 }
 
+/* 1 if l is a wildcard address of m's family and port, or m of l's. */
+static int
+listener_overlap(const struct listener *l, const struct listener *m)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (l->ss.ss_family != m->ss.ss_family || l->port != m->port)
+		return 0;
+	if (l->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&l->ss;
+		b4 = (const struct sockaddr_in *)&m->ss;
+		return a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    b4->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	a6 = (const struct sockaddr_in6 *)&l->ss;
+	b6 = (const struct sockaddr_in6 *)&m->ss;
+	return IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr);
+}
+
 /* Does a routes table hold only gateway specs that parse? */
 int
 config_check_routes(const struct table *t, char *err, size_t errlen)
@@ -544,6 +567,12 @@ config_check(struct smtpd_config *c)
 				    "listen on %s port %u: already listening "
 				    "there (line %d)", m->name, m->port,
 				    l->line);
+				errors++;
+			} else if (listener_overlap(l, m)) {
+				config_error(c->conf_path, m->line,
+				    "listen on %s port %u: overlaps the "
+				    "wildcard listener of line %d", m->name,
+				    m->port, l->line);
 				errors++;
 			}
 		}
