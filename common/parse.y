@@ -1102,6 +1102,10 @@ top:
 		prevtok = TABLEREF;
 		return TABLEREF;
 	}
+	if (c == '\0' || (iscntrl(c) && c != '\n')) {
+		lerr(yylval.lineno, "invalid control character 0x%02x", c);
+		return ERROR;
+	}
 	if (c == '{')
 		pbrace++;
 	if (c == '}' && pbrace > 0)
