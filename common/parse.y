@@ -1006,7 +1006,7 @@ macro_def_ahead(void)
 static int
 is_word_char(int c)
 {
-	if (c == EOF || isspace(c))
+	if (c == EOF || isspace(c) || iscntrl(c))
 		return 0;
 	return strchr("{}<>,=\"'", c) == NULL;
 }
