@@ -84,6 +84,7 @@ config_defaults(struct smtpd_config *c)
 	c->timeout_data = 10 * 60;
 	c->max_errors = 10;
 	c->max_auth_failures = 3;
+	c->mda_timeout = 10 * 60;
 	c->ctl_fd = -1;
 }
 

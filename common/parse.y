@@ -245,6 +245,21 @@ global		: HOSTNAME STRING	{
 			free($3);
 		}
 		| SMTP smtpopt
+		| MDA STRING string	{
+			/* After `mda` the lexer reads a name: the option. */
+			if (strcmp($2, "timeout") != 0)
+				perr($<lineno>2, "unknown mda option \"%s\"",
+				    $2);
+			else {
+				set_duration(&conf->mda_timeout, $3,
+				    $<lineno>3);
+				if (conf->mda_timeout == 0)
+					perr($<lineno>3, "mda timeout must not "
+					    "be 0");
+			}
+			free($2);
+			free($3);
+		}
 		;
 
 smtpopt		: MAX_MESSAGE_SIZE string {

@@ -87,6 +87,7 @@ ATF_TC_BODY(defaults, tc)
 	ATF_CHECK_EQ(c->timeout_data, 600);
 	ATF_CHECK_EQ(c->max_errors, 10);
 	ATF_CHECK_EQ(c->max_auth_failures, 3);
+	ATF_CHECK_EQ(c->mda_timeout, 600);
 	ATF_CHECK_EQ(c->nresolvers, 0);
 	ATF_CHECK_EQ(c->ctl_fd, -1);
 	ATF_CHECK(TAILQ_EMPTY(&c->listeners));
@@ -122,7 +123,8 @@ ATF_TC_BODY(globals, tc)
 	    "smtp limit errors 4\n"
 	    "smtp limit auth-failures 2\n"
 	    "smtp timeout 30s\n"
-	    "smtp timeout data 1h\n");
+	    "smtp timeout data 1h\n"
+	    "mda timeout 90s\n");
 	ATF_CHECK_STREQ(c->hostname, "mail.example.com");
 	ATF_CHECK_STREQ(c->helo, "out.example.com");
 	ATF_CHECK_STREQ(c->postmaster, "hostmaster@example.com");
@@ -160,6 +162,7 @@ ATF_TC_BODY(globals, tc)
 	ATF_CHECK_EQ(c->max_auth_failures, 2);
 	ATF_CHECK_EQ(c->timeout, 30);
 	ATF_CHECK_EQ(c->timeout_data, 3600);
+	ATF_CHECK_EQ(c->mda_timeout, 90);
 	config_free(c);
 }
 
