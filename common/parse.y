@@ -77,6 +77,7 @@ static struct table *anon_table(int);
 static struct table *table_ref(const char *, int);
 static const char *path_resolve(const char *);
 static void	 anon_drop(struct table *);
+static void	 lungetc(int);
 static struct action *action_get(void);
 static struct rule *rule_get(void);
 static void	 statement_reset(void);
@@ -963,6 +964,17 @@ lgetc(void)
 	if (c == '\\') {
 		int next = getc(pfp);
 
+		if (next == '\r') {		/* CRLF file */
+			int after = getc(pfp);
+
+			if (after == '\n') {
+				plineno++;
+				return ' ';
+			}
+			lungetc(after);
+			lungetc(next);
+			return c;
+		}
 		if (next == '\n') {
 			plineno++;
 			return ' ';
