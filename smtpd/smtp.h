@@ -22,6 +22,8 @@
 #define SMTP_READ_CHUNK		65536
 #define SMTP_AUTH_LINE_MAX	2048	/* AUTH continuation lines */
 #define SMTP_MSGBUF_FLUSH	65536	/* write to the message fd past it */
+#define SMTP_OUT_MAX		65536	/* replies unread by the client:
+					 * stop reading and processing */
 
 enum smtp_state {
 	S_CONNECTING,		/* waiting for lka's connect verdict */
@@ -77,12 +79,15 @@ struct smtp_session {
 	char			 id_str[9];
 
 	struct buf		 in;
+	size_t			 in_off;	/* commands consumed from in */
 	struct buf		 out;
 	enum smtp_state		 state;
 	enum smtp_wait		 wait;
 	int			 quit;		/* close once out is flushed */
 	int			 starttls;	/* handshake once out is flushed */
 	int			 eof;		/* the client closed its side */
+	int			 out_full;	/* input left unprocessed until
+						 * the replies are read */
 	int			 smtps_pending;	/* connect check after TLS */
 	int			 skip_line;	/* discarding an overlong line */
 	int			 read_on, write_on;

@@ -189,11 +189,21 @@ smtp_io_pump(struct smtp_session *s)
 			break;
 		}
 	}
-	if (!s->quit && !s->starttls)
-		smtp_session_process(s);
-	if (s->eof && s->wait == W_NONE)
+	for (;;) {
+		if (!s->quit && !s->starttls)
+			smtp_session_process(s);
+		if (s->wait == W_NONE || s->quit) {
+			if (smtp_io_write(s) == -1) {
+				smtp_io_free(s);
+				return;
+			}
+		}
+		/* replies drained while input was left: go on with it */
+		if (!s->out_full || s->out.len > SMTP_OUT_MAX || s->quit)
+			break;
+	}
+	if (s->eof && s->wait == W_NONE && !s->out_full) {
 		s->quit = 1;
-	if (s->wait == W_NONE || s->quit) {
 		if (smtp_io_write(s) == -1) {
 			smtp_io_free(s);
 			return;
@@ -233,7 +243,8 @@ smtp_io_update(struct smtp_session *s)
 		want_write = s->tls_want == TLS_WANT_POLLOUT;
 	} else {
 		want_read = s->wait == W_NONE && !s->quit && !s->starttls &&
-		    !s->eof && s->state != S_CONNECTING;
+		    !s->eof && s->state != S_CONNECTING &&
+		    s->out.len <= SMTP_OUT_MAX;
 		want_write = s->write_on && s->out.len > 0;
 	}
 	if (want_read && !s->read_on)

@@ -262,31 +262,31 @@ smtp_session_timeout(struct smtp_session *s)
 /*
  * Next complete line of at most max octets (LF included) into line.
  * Returns its length without CRLF, -1 when more input is needed, -2 for
- * an overlong line (consumed).
+ * an overlong line (consumed).  Lines are taken at s->in_off, so that a
+ * pipelined batch is not shifted in memory once per command.
  */
 static long
 smtp_getline(struct smtp_session *s, size_t max, char *line)
 {
-	char	*lf;
-	size_t	 n;
+	const char	*data = s->in.data + s->in_off, *lf;
+	size_t		 len = s->in.len - s->in_off, n;
 
-	lf = memchr(s->in.data ? s->in.data : "", '\n', s->in.len);
+	lf = len ? memchr(data, '\n', len) : NULL;
 	if (lf == NULL) {
-		if (s->in.len > max) {
+		if (len > max) {
 			/* drop it, but keep a final CR for the CRLF */
 			s->skip_line = 1;
-			buf_consume(&s->in, s->in.len - 1);
+			s->in_off = s->in.len - 1;
 		}
 		return -1;
 	}
-	n = (size_t)(lf - s->in.data) + 1;
+	n = (size_t)(lf - data) + 1;
+	s->in_off += n;
 	if (s->skip_line || n > max) {
 		s->skip_line = 0;
-		buf_consume(&s->in, n);
 		return -2;
 	}
-	memcpy(line, s->in.data, n);
-	buf_consume(&s->in, n);
+	memcpy(line, data, n);
 	n--;				/* LF */
 	if (n > 0 && line[n - 1] == '\r')
 		n--;
@@ -294,20 +294,36 @@ smtp_getline(struct smtp_session *s, size_t max, char *line)
 	return (long)n;
 }
 
-void
-smtp_session_process(struct smtp_session *s)
+/* Drop the consumed commands from the input buffer. */
+static void
+smtp_compact(struct smtp_session *s)
+{
+	if (s->in_off) {
+		buf_consume(&s->in, s->in_off);
+		s->in_off = 0;
+	}
+}
+
+static void
+smtp_process_input(struct smtp_session *s)
 {
 	char	 line[SMTP_AUTH_LINE_MAX + 1];
 	long	 n;
 	size_t	 max;
 
+	s->out_full = 0;
 	while (!s->quit && !s->starttls && s->wait == W_NONE) {
+		if (s->out.len > SMTP_OUT_MAX) {
+			s->out_full = 1;	/* a client that does not read */
+			return;
+		}
 		switch (s->state) {
 		case S_CONNECTING:
 		case S_TLS_ACCEPT:
 			return;
 		case S_DATA:
 		case S_BDAT:
+			smtp_compact(s);
 			if (smtp_msg_input(s) == 0)
 				return;
 			continue;
@@ -330,6 +346,13 @@ smtp_session_process(struct smtp_session *s)
 		else
 			smtp_on_auth_line(s, line, (size_t)n);
 	}
+}
+
+void
+smtp_session_process(struct smtp_session *s)
+{
+	smtp_process_input(s);
+	smtp_compact(s);
 }
 
 /* --- commands --- */
@@ -398,14 +421,15 @@ smtp_cmd_starttls(struct smtp_session *s)
 		return;
 	}
 	smtp_session_reply(s, "220 2.0.0 Ready to start TLS");
-	if (s->in.len > 0) {
+	if (s->in.len > s->in_off) {
 		/* CVE-2011-0411: never run what was sent in the clear */
 		log_info("smtp session=%s event=starttls-injection "
 		    "address=%s bytes=%zu data=\"%s\"", s->id_str, s->addr,
-		    s->in.len, log_escape(esc, sizeof(esc), s->in.data,
-		    s->in.len));
-		buf_reset(&s->in);
+		    s->in.len - s->in_off, log_escape(esc, sizeof(esc),
+		    s->in.data + s->in_off, s->in.len - s->in_off));
 	}
+	buf_reset(&s->in);
+	s->in_off = 0;
 	s->starttls = 1;
 }
 

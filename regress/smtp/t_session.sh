@@ -205,6 +205,32 @@ EOT
 }
 half_close_cleanup() { smtpd_cleanup; }
 
+atf_test_case huge_batch cleanup
+huge_batch_head() { atf_set descr "a pipelined batch far larger than the buffers gets all its replies (no stall, bounded memory)"; atf_set timeout 60; }
+huge_batch_body()
+{
+	command -v python3 >/dev/null || atf_skip "python3 not installed"
+	inb_setup 22018
+	cat > hb.py <<'EOT'
+import socket, sys, threading, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+n = 50000
+t = threading.Thread(target=s.sendall, args=(b"NOOP\r\n" * n + b"QUIT\r\n",))
+t.daemon = True
+t.start()
+time.sleep(0.5)		# let the server fill its side first
+d = b""
+while True:
+    x = s.recv(65536)
+    if not x:
+        break
+    d += x
+print(d.count(b"250 2.0.0 Ok"), d.endswith(b"221 2.0.0 Bye\r\n"))
+EOT
+	atf_check -o inline:"50000 True\n" python3 hb.py 22018
+}
+huge_batch_cleanup() { smtpd_cleanup; }
+
 atf_test_case total_limit cleanup
 total_limit_head() { atf_set descr "beyond 'smtp limit sessions' a client gets 421 4.7.0"; atf_set timeout 60; }
 total_limit_body()
@@ -258,6 +284,7 @@ atf_init_test_cases()
 	atf_add_test_case idle_timeouts
 	atf_add_test_case session_limit
 	atf_add_test_case half_close
+	atf_add_test_case huge_batch
 	atf_add_test_case total_limit
 	atf_add_test_case ipv6
 }
