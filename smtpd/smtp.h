@@ -144,6 +144,7 @@ void	smtp_io_timer(struct smtp_session *);
 int	smtp_io_starttls(struct smtp_session *);
 
 /* smtp_session.c */
+void	smtp_set_state(struct smtp_session *, enum smtp_state);
 /* Start a session on fd (accepted, or from control for enqueue). */
 void	smtp_session_new(int fd, struct smtp_lctx *,
 	    const struct sockaddr *, int enqueue, uid_t);

@@ -28,7 +28,7 @@ smtp_auth_send(struct smtp_session *s, const char *user, const char *pass)
 	m_add_str(m, pass);
 	m_close(m);
 	s->wait = W_AUTH;
-	s->state = S_CMD;
+	smtp_set_state(s, S_CMD);
 }
 
 /* PLAIN response: [authzid] NUL authcid NUL passwd */
@@ -41,7 +41,7 @@ smtp_auth_plain(struct smtp_session *s, const char *b64)
 	unsigned char	*u, *p;
 	size_t		 ul, pl;
 
-	s->state = S_CMD;
+	smtp_set_state(s, S_CMD);
 	n = smtp_b64_decode(b64, strlen(b64), buf, sizeof(buf) - 1);
 	if (n < 0) {
 		smtp_session_reply(s, "501 5.5.2 Invalid base64 data");
@@ -78,7 +78,7 @@ smtp_on_auth_line(struct smtp_session *s, const char *line, size_t len)
 	long		 n;
 
 	if (len == 1 && line[0] == '*') {
-		s->state = S_CMD;
+		smtp_set_state(s, S_CMD);
 		smtp_session_reply(s, "501 5.7.0 Authentication cancelled");
 		return;
 	}
@@ -88,20 +88,20 @@ smtp_on_auth_line(struct smtp_session *s, const char *line, size_t len)
 	}
 	n = smtp_b64_decode(line, len, buf, sizeof(buf) - 1);
 	if (n < 0 || memchr(buf, '\0', (size_t)n) != NULL) {
-		s->state = S_CMD;
+		smtp_set_state(s, S_CMD);
 		smtp_session_reply(s, "501 5.5.2 Invalid base64 data");
 		return;
 	}
 	buf[n] = '\0';
 	if (s->state == S_AUTH_LOGIN_USER) {
 		if (n == 0 || (size_t)n >= sizeof(s->auth_login_user)) {
-			s->state = S_CMD;
+			smtp_set_state(s, S_CMD);
 			smtp_session_reply(s, "501 5.5.2 Invalid user name");
 			return;
 		}
 		strlcpy(s->auth_login_user, (char *)buf,
 		    sizeof(s->auth_login_user));
-		s->state = S_AUTH_LOGIN_PASS;
+		smtp_set_state(s, S_AUTH_LOGIN_PASS);
 		smtp_session_reply(s, "334 UGFzc3dvcmQ6");
 		return;
 	}
@@ -137,7 +137,7 @@ smtp_cmd_auth(struct smtp_session *s, struct smtp_cmd *c)
 	}
 	if (strcasecmp(c->arg, "PLAIN") == 0) {
 		if (c->arg2 == NULL) {
-			s->state = S_AUTH_PLAIN;
+			smtp_set_state(s, S_AUTH_PLAIN);
 			smtp_session_reply(s, "334 ");
 		} else if (strcmp(c->arg2, "=") == 0)
 			smtp_auth_plain(s, "");
@@ -147,10 +147,10 @@ smtp_cmd_auth(struct smtp_session *s, struct smtp_cmd *c)
 	}
 	if (strcasecmp(c->arg, "LOGIN") == 0) {
 		if (c->arg2 == NULL) {
-			s->state = S_AUTH_LOGIN_USER;
+			smtp_set_state(s, S_AUTH_LOGIN_USER);
 			smtp_session_reply(s, "334 VXNlcm5hbWU6");
 		} else {
-			s->state = S_AUTH_LOGIN_USER;
+			smtp_set_state(s, S_AUTH_LOGIN_USER);
 			smtp_on_auth_line(s, c->arg2, strlen(c->arg2));
 		}
 		return;

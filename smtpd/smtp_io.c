@@ -142,7 +142,7 @@ smtp_io_handshake(struct smtp_session *s)
 		smtp_io_free(s);
 		return -1;
 	}
-	s->state = S_CMD;
+	smtp_set_state(s, S_CMD);
 	smtp_session_tls_done(s);
 	return 1;
 }
@@ -156,7 +156,7 @@ smtp_io_starttls(struct smtp_session *s)
 		    s->id_str, tls_error(s->lctx->tls));
 		return -1;
 	}
-	s->state = S_TLS_ACCEPT;
+	smtp_set_state(s, S_TLS_ACCEPT);
 	smtp_io_timer(s);
 	return 0;
 }

@@ -157,7 +157,7 @@ smtp_msg_on_create(struct smtp_session *s, struct imsg *imsg,
 		if (s->create_bdat) {
 			strlcpy(s->bdat_error, reply, sizeof(s->bdat_error));
 			s->bdat_active = 0;
-			s->state = S_BDAT;
+			smtp_set_state(s, S_BDAT);
 		} else
 			smtp_session_reply_from(s, reply,
 			    "451 4.3.0 Temporary queue failure");
@@ -168,9 +168,9 @@ smtp_msg_on_create(struct smtp_session *s, struct imsg *imsg,
 	s->msgid = msgid;
 	smtp_msg_start(s, !s->create_bdat);
 	if (s->create_bdat)
-		s->state = S_BDAT;
+		smtp_set_state(s, S_BDAT);
 	else {
-		s->state = S_DATA;
+		smtp_set_state(s, S_DATA);
 		smtp_session_reply(s, "354 Enter mail, end with \".\" on a "
 		    "line by itself");
 	}
@@ -195,7 +195,7 @@ smtp_msg_bdat(struct smtp_session *s, uint64_t size, int last)
 		smtp_msg_create(s, 1);
 		return;
 	}
-	s->state = S_BDAT;
+	smtp_set_state(s, S_BDAT);
 }
 
 static void
@@ -212,7 +212,7 @@ smtp_msg_end(struct smtp_session *s)
 		smtp_msg_write(s);
 	close(s->msgfd);
 	s->msgfd = -1;
-	s->state = S_CMD;
+	smtp_set_state(s, S_CMD);
 	s->bdat_active = 0;
 	smtp_io_timer(s);
 	failed = s->msg_failed;
@@ -291,7 +291,7 @@ smtp_msg_on_commit(struct smtp_session *s, uint32_t ok, const char *reply)
 static void
 smtp_msg_chunk_done(struct smtp_session *s)
 {
-	s->state = S_CMD;
+	smtp_set_state(s, S_CMD);
 	smtp_io_timer(s);
 	if (s->bdat_error[0]) {
 		smtp_session_reply(s, "%s", s->bdat_error);

@@ -68,6 +68,32 @@ smtp_session_reply(struct smtp_session *s, const char *fmt, ...)
 	}
 }
 
+static const char *
+state_name(enum smtp_state st)
+{
+	switch (st) {
+	case S_CONNECTING:	return "connecting";
+	case S_TLS_ACCEPT:	return "tls-accept";
+	case S_CMD:		return "command";
+	case S_AUTH_PLAIN:	return "auth-plain";
+	case S_AUTH_LOGIN_USER:	return "auth-login-user";
+	case S_AUTH_LOGIN_PASS:	return "auth-login-pass";
+	case S_DATA:		return "data";
+	case S_BDAT:		return "bdat";
+	}
+	return "?";
+}
+
+/* Every transition of the session state machine goes through here. */
+void
+smtp_set_state(struct smtp_session *s, enum smtp_state st)
+{
+	if (s->state != st)
+		log_debug("smtp session=%s state=%s->%s", s->id_str,
+		    state_name(s->state), state_name(st));
+	s->state = st;
+}
+
 static int
 is_loopback(const struct sockaddr *sa)
 {
@@ -98,7 +124,7 @@ smtp_send_connect(struct smtp_session *s)
 	m_add_u32(m, (uint32_t)s->is_local);
 	m_close(m);
 	s->wait = W_CONNECT;
-	s->state = S_CONNECTING;
+	smtp_set_state(s, S_CONNECTING);
 }
 
 void
@@ -183,7 +209,7 @@ smtp_session_new(int fd, struct smtp_lctx *lc, const struct sockaddr *sa,
 void
 smtp_session_connected(struct smtp_session *s)
 {
-	s->state = S_CMD;
+	smtp_set_state(s, S_CMD);
 	smtp_session_reply(s, "220 %s ESMTP smtpd", s->hostname);
 	smtp_io_timer(s);
 }
@@ -338,7 +364,7 @@ smtp_process_input(struct smtp_session *s)
 		if (n == -2) {
 			smtp_session_reply(s, "500 5.5.2 Line too long");
 			if (s->state != S_CMD)
-				s->state = S_CMD;
+				smtp_set_state(s, S_CMD);
 			continue;
 		}
 		if (s->state == S_CMD)
