@@ -273,6 +273,7 @@ lka_on_rcpt(struct imsg *imsg)
 	const char		*rcpt;
 	uint32_t		 is_local;
 	size_t			 i;
+	char			 e1[600], e2[600], e3[300];
 
 	m_msg(&r, imsg);
 	if (m_get_u32(&r, &c.lindex) == -1 || m_get_str(&r, &c.addr) == -1 ||
@@ -284,9 +285,12 @@ lka_on_rcpt(struct imsg *imsg)
 	c.is_local = is_local != 0;
 	memset(&ex, 0, sizeof(ex));
 	m = proc_create(PROC_SMTP, IMSG_LKA_RCPT_RESULT, imsg->peerid, -1);
+	log_escape(e1, sizeof(e1), rcpt, strlen(rcpt));
 	if (lka_expand(&c, rcpt, &ex) == -1) {
 		log_info("lka event=rcpt-refused address=%s from=<%s> to=<%s> "
-		    "reply=\"%s\"", c.addr, c.sender, rcpt, ex.error);
+		    "reply=\"%s\"", c.addr, log_escape(e2, sizeof(e2),
+		    c.sender, strlen(c.sender)), e1,
+		    log_escape(e3, sizeof(e3), ex.error, strlen(ex.error)));
 		m_add_u32(m, 0);
 		m_add_str(m, ex.error);
 		m_add_u32(m, 0);
@@ -299,8 +303,10 @@ lka_on_rcpt(struct imsg *imsg)
 			m_add_str(m, ex.v[i].rcpt);
 			m_add_str(m, ex.v[i].user);
 			log_debug("lka event=rcpt to=<%s> action=%s rcpt=%s "
-			    "user=%s", rcpt, ex.v[i].action, ex.v[i].rcpt,
-			    ex.v[i].user);
+			    "user=%s", e1, ex.v[i].action,
+			    log_escape(e2, sizeof(e2), ex.v[i].rcpt,
+			    strlen(ex.v[i].rcpt)), log_escape(e3, sizeof(e3),
+			    ex.v[i].user, strlen(ex.v[i].user)));
 		}
 	}
 	m_close(m);
@@ -329,6 +335,7 @@ lka_on_auth(struct imsg *imsg)
 	const struct table		*t;
 	const struct table_entry	*e;
 	uint32_t			 res = 0;
+	char				 esc[128];
 
 	m_msg(&r, imsg);
 	if (m_get_str(&r, &tname) == -1 || m_get_str(&r, &user) == -1 ||
@@ -343,7 +350,8 @@ lka_on_auth(struct imsg *imsg)
 	    strlen(h) == strlen(e->value) &&
 	    ct_equal(h, e->value, strlen(h)))
 		res = 1;
-	log_info("lka event=auth table=%s user=%s result=%s", tname, user,
+	log_info("lka event=auth table=%s user=\"%s\" result=%s", tname,
+	    log_escape(esc, sizeof(esc), user, strlen(user)),
 	    res == 1 ? "ok" : res == 2 ? "tempfail" : "failed");
 	m = proc_create(PROC_SMTP, IMSG_LKA_AUTH_RESULT, imsg->peerid, -1);
 	m_add_u32(m, res);

@@ -162,18 +162,22 @@ smtp_cmd_auth(struct smtp_session *s, struct smtp_cmd *c)
 void
 smtp_on_auth_result(struct smtp_session *s, uint32_t u)
 {
+	char	 esc[128];
+
+	log_escape(esc, sizeof(esc), s->auth_login_user,
+	    strlen(s->auth_login_user));
 	if (u == 1) {
 		strlcpy(s->auth_user, s->auth_login_user,
 		    sizeof(s->auth_user));
-		log_info("smtp session=%s event=authenticated user=%s",
-		    s->id_str, s->auth_user);
+		log_info("smtp session=%s event=authenticated user=\"%s\"",
+		    s->id_str, esc);
 		smtp_session_reply(s, "235 2.7.0 Authentication succeeded");
 	} else if (u == 2)
 		smtp_session_reply(s, "454 4.7.0 Temporary authentication "
 		    "failure");
 	else {
 		log_info("smtp session=%s event=auth-failed address=%s "
-		    "user=%s", s->id_str, s->addr, s->auth_login_user);
+		    "user=\"%s\"", s->id_str, s->addr, esc);
 		smtp_session_reply(s, "535 5.7.8 Authentication credentials "
 		    "invalid");
 		if (++s->auth_failures >= (env->max_auth_failures ?

@@ -290,9 +290,14 @@ smtp_on_rcpt_result(struct smtp_session *s, struct mreader *r)
 		return;
 	}
 	if (!ok) {
+		char e1[128], e2[128], e3[128];
+
 		log_info("smtp session=%s event=rcpt-refused from=<%s> "
-		    "to=<%s> reply=\"%s\"", s->id_str, s->sender,
-		    s->pending.orig_rcpt, reply);
+		    "to=<%s> reply=\"%s\"", s->id_str,
+		    log_escape(e1, sizeof(e1), s->sender, strlen(s->sender)),
+		    log_escape(e2, sizeof(e2), s->pending.orig_rcpt,
+		    strlen(s->pending.orig_rcpt)),
+		    log_escape(e3, sizeof(e3), reply, strlen(reply)));
 		smtp_session_reply_from(s, reply, "550 5.7.1 Delivery not authorized");
 		return;
 	}
