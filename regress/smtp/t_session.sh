@@ -70,6 +70,25 @@ commands_body()
 }
 commands_cleanup() { smtpd_cleanup; }
 
+atf_test_case address_syntax cleanup
+address_syntax_head() { atf_set descr "bad sender 553 5.1.7 / 501 5.1.7, bad recipient 553 5.1.3 / 501 5.1.3, unknown parameter 555 5.5.4"; atf_set timeout 60; }
+address_syntax_body()
+{
+	inb_setup 22019
+	inb_expect -e 220 -s "EHLO client.test" -e 250 \
+	    -s "MAIL FROM:<a..b@client.test>" -e 553 -x 5.1.7 \
+	    -s "MAIL FROM:a@client.test" -e 501 -x 5.1.7 \
+	    -s "MAIL FROM:<a@client.test> FOO=1" -e 555 -x 5.5.4 \
+	    -s "MAIL FROM:<a@client.test> SIZE=x" -e 501 -x 5.5.4 \
+	    -s "MAIL FROM:<>" -e 250 -x 2.1.0 \
+	    -s "RCPT TO:<>" -e 553 -x 5.1.3 \
+	    -s "RCPT TO:<root@local host>" -e 553 -x 5.1.3 \
+	    -s "RCPT TO:root@localhost" -e 501 -x 5.1.3 \
+	    -s "$(printf 'RCPT TO:<r\303\266ot@localhost>')" -e 553 -x 5.6.7 \
+	    -s "RCPT TO:<root@localhost>" -e 250 -s QUIT -e 221
+}
+address_syntax_cleanup() { smtpd_cleanup; }
+
 atf_test_case vrfy_yes cleanup
 vrfy_yes_head() { atf_set descr "smtp vrfy yes: 250 for a local user, 550 5.1.1 for an unknown one"; atf_set timeout 60; }
 vrfy_yes_body()
@@ -274,6 +293,7 @@ atf_init_test_cases()
 	atf_add_test_case listener_hostname
 	atf_add_test_case sequence
 	atf_add_test_case commands
+	atf_add_test_case address_syntax
 	atf_add_test_case vrfy_yes
 	atf_add_test_case etrn_yes
 	atf_add_test_case long_line
