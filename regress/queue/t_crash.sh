@@ -25,6 +25,7 @@ c_sender()
 			echo "$_id ok"
 		else
 			echo "$_id fail"
+			sleep 0.05
 		fi
 		_i=$((_i + 1))
 	done
@@ -45,8 +46,8 @@ crash_head()
 crash_body()
 {
 	h_world
-	_n=${CRASH_N:-2000}
-	_p=4
+	c_n=${CRASH_N:-2000}
+	c_p=4
 	LOCALUSER=""
 	if [ "$(id -u)" = 0 ]; then
 		LOCALUSER="user _smtptest"
@@ -64,60 +65,60 @@ action "local" maildir "@MAILDIR@" @LOCALUSER@
 match from local for local action "local"
 EOF
 	smtpd_start
-	_per=$(( (_n + _p - 1) / _p ))
-	_k=0
-	while [ $_k -lt $_p ]; do
-		_first=$((_k * _per + 1))
-		_last=$(( (_k + 1) * _per ))
-		[ $_last -gt $_n ] && _last=$_n
-		c_sender $_first $_last > "$SMTPD_DIR/sender.$_k" &
-		echo $! > "$SMTPD_DIR/sender$_k.pid"
-		_k=$((_k + 1))
+	c_per=$(( (c_n + c_p - 1) / c_p ))
+	c_k=0
+	while [ $c_k -lt $c_p ]; do
+		c_first=$((c_k * c_per + 1))
+		c_last=$(( (c_k + 1) * c_per ))
+		[ $c_last -gt $c_n ] && c_last=$c_n
+		c_sender $c_first $c_last > "$SMTPD_DIR/sender.$c_k" &
+		echo $! > "$SMTPD_DIR/sender$c_k.pid"
+		c_k=$((c_k + 1))
 	done
 	# Five kills at random moments while the senders run.
-	_kills=0
-	while [ $_kills -lt 5 ]; do
+	c_kills=0
+	while [ $c_kills -lt 5 ]; do
 		sleep "$(awk -v s="$(od -An -N2 -tu2 /dev/urandom)" \
 		    'BEGIN { printf "%.1f", 0.5 + (s % 25) / 10 }')"
-		_pid=$(cat "$SMTPD_DIR/smtpd.pid")
-		kill -KILL -- "-$_pid" 2>/dev/null
-		wait "$_pid" 2>/dev/null
-		_kills=$((_kills + 1))
-		echo "kill $_kills at $(date +%s.%N)"
+		c_pid=$(cat "$SMTPD_DIR/smtpd.pid")
+		kill -KILL -- "-$c_pid" 2>/dev/null
+		wait "$c_pid" 2>/dev/null
+		c_kills=$((c_kills + 1))
+		echo "kill $c_kills at $(date +%s.%N)"
 		smtpd_start
 	done
 	# Let the senders finish (bounded by the test timeout).
-	_k=0
-	while [ $_k -lt $_p ]; do
-		wait "$(cat "$SMTPD_DIR/sender$_k.pid")" 2>/dev/null
-		rm -f "$SMTPD_DIR/sender$_k.pid"
-		_k=$((_k + 1))
+	c_k=0
+	while [ $c_k -lt $c_p ]; do
+		wait "$(cat "$SMTPD_DIR/sender$c_k.pid")" 2>/dev/null
+		rm -f "$SMTPD_DIR/sender$c_k.pid"
+		c_k=$((c_k + 1))
 	done
 	cat "$SMTPD_DIR"/sender.* > "$SMTPD_DIR/sent"
-	_acc=$(grep -c ' ok$' "$SMTPD_DIR/sent")
-	echo "accepted $_acc of $_n"
-	[ "$_acc" -gt 0 ] || atf_fail "nothing accepted"
+	c_acc=$(grep -c ' ok$' "$SMTPD_DIR/sent")
+	echo "accepted $c_acc of $c_n"
+	[ "$c_acc" -gt 0 ] || atf_fail "nothing accepted"
 	# Wait (bounded) until every accepted message is delivered.
-	_w=1800
-	while [ $_w -gt 0 ]; do
-		_del=$(c_maildir_ids | sort -u | wc -l)
-		[ "$_del" -ge "$_acc" ] &&
+	c_w=1800
+	while [ $c_w -gt 0 ]; do
+		c_del=$(c_maildir_ids | sort -u | wc -l)
+		[ "$c_del" -ge "$c_acc" ] &&
 		    [ -z "$(ls "$SMTPD_SPOOL/queue" 2>/dev/null)" ] && break
 		sleep 0.1
-		_w=$((_w - 1))
+		c_w=$((c_w - 1))
 	done
 	c_maildir_ids | sort > "$SMTPD_DIR/delivered"
 	sed -n 's/ ok$//p' "$SMTPD_DIR/sent" | sort > "$SMTPD_DIR/acked"
 	sort -u "$SMTPD_DIR/delivered" > "$SMTPD_DIR/delivered.u"
-	_lost=$(comm -23 "$SMTPD_DIR/acked" "$SMTPD_DIR/delivered.u" | wc -l)
-	_dups=$(uniq -d "$SMTPD_DIR/delivered" | wc -l)
-	_extra=$(( $(wc -l < "$SMTPD_DIR/delivered.u") - _acc ))
+	c_lost=$(comm -23 "$SMTPD_DIR/acked" "$SMTPD_DIR/delivered.u" | wc -l)
+	c_dups=$(uniq -d "$SMTPD_DIR/delivered" | wc -l)
+	c_extra=$(( $(wc -l < "$SMTPD_DIR/delivered.u") - c_acc ))
 	echo "delivered $(wc -l < "$SMTPD_DIR/delivered") files," \
-	    "$(wc -l < "$SMTPD_DIR/delivered.u") distinct; lost $_lost;" \
-	    "duplicates $_dups; delivered without a 250: $_extra"
-	if [ "$_lost" -ne 0 ]; then
+	    "$(wc -l < "$SMTPD_DIR/delivered.u") distinct; lost $c_lost;" \
+	    "duplicates $c_dups; delivered without a 250: $c_extra"
+	if [ "$c_lost" -ne 0 ]; then
 		comm -23 "$SMTPD_DIR/acked" "$SMTPD_DIR/delivered.u" | head >&2
-		atf_fail "$_lost accepted messages lost"
+		atf_fail "$c_lost accepted messages lost"
 	fi
 	smtpd_stop
 }
