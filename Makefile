@@ -18,18 +18,23 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -I. -Icommon
 LDLIBS	+= $(PKG_LIBS) -lcrypt
 ifeq ($(SANITIZE),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
+# gcc's -Wformat-truncation/-overflow give false positives under the
+# sanitizers.
+CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -Wno-format-truncation -Wno-format-overflow
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 O	:= obj
+# Objects live under obj/o/: obj/smtpd is the binary, not a folder.
+OO	:= $(O)/o
 
 # Every .c of a process folder goes into libsmtpd.a except the files
 # holding main(); unit tests link against the library.
 MAINS	:= smtpd/smtpd_main.c control/smtpctl_main.c
 LIBSRCS	:= $(filter-out $(MAINS), $(wildcard common/*.c smtpd/*.c lka/*.c \
-	   queue/*.c mta/*.c control/*.c)) $(O)/common/parse.c
-LIBOBJS	:= $(patsubst %.c,$(O)/%.o,$(patsubst $(O)/%,%,$(LIBSRCS)))
+	   queue/*.c mta/*.c control/*.c)) $(OO)/common/parse.c
+LIBOBJS	:= $(patsubst %.c,$(OO)/%.o,$(patsubst $(OO)/%,%,$(LIBSRCS)))
 
 TEST_C	:= $(wildcard regress/*/t_*.c)
 TEST_BIN := $(TEST_C:%.c=%)
@@ -38,14 +43,14 @@ TOOL_BIN := $(TOOL_C:regress/tools/%.c=$(O)/tools/%)
 
 all: $(O)/smtpd $(O)/smtpctl
 
-$(O)/common/parse.c: common/parse.y
+$(OO)/common/parse.c: common/parse.y
 	@mkdir -p $(@D)
 	$(YACC) -o $@ $<
 
-$(O)/common/parse.o: $(O)/common/parse.c
+$(OO)/common/parse.o: $(OO)/common/parse.c
 	$(CC) $(CFLAGS) -Wno-unused-but-set-variable -Wno-missing-prototypes -c -o $@ $<
 
-$(O)/%.o: %.c
+$(OO)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -53,10 +58,10 @@ $(O)/libsmtpd.a: $(LIBOBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(O)/smtpd: $(O)/smtpd/smtpd_main.o $(O)/libsmtpd.a
+$(O)/smtpd: $(OO)/smtpd/smtpd_main.o $(O)/libsmtpd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/smtpctl: $(O)/control/smtpctl_main.o $(O)/libsmtpd.a
+$(O)/smtpctl: $(OO)/control/smtpctl_main.o $(O)/libsmtpd.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 regress/%: regress/%.c $(O)/libsmtpd.a

@@ -187,6 +187,17 @@ struct table	*config_table(struct smtpd_config *, const char *);
 struct action	*config_action(struct smtpd_config *, const char *);
 struct pki	*config_pki(struct smtpd_config *, const char *);
 
+/*
+ * Load-time checks, also for `smtpctl update table`: every entry of a
+ * routes table is a GATEWAY-SPEC (with xmail options) that parses; every
+ * entry of a relay auth table is "label user:password".  -1 with
+ * "FILE:LINE: message" in err.
+ */
+int		 config_check_routes(const struct table *, char *err,
+		    size_t errlen);
+int		 config_check_secrets(const struct table *, char *err,
+		    size_t errlen);
+
 /* Units: "30s" "15m" "4h" "4d" / "512" "64K" "35M" "1G".  -1 if bad. */
 int		 parse_duration(const char *, time_t *);
 int		 parse_size(const char *, uint64_t *);

@@ -68,4 +68,31 @@ void	 proc_setup(enum proc_id self, proc_dispatch);
  */
 void	 proc_drop_privileges(const char *user, const char *root);
 
+/*
+ * Parent, before any fork: create the full mesh of socketpairs (one per
+ * pair of processes).  proc_setup() later keeps this process's ends and
+ * closes the rest.
+ */
+void	 proc_mesh_init(void);
+/*
+ * Called when the channel to peer closes.  Default (NULL): a child logs
+ * "NAME event=peer-closed peer=PEER reason=..." and exits with
+ * PROC_EXIT_PEER, so the parent takes the daemon down naming the child
+ * that died first.  The parent sets its own.
+ */
+/*
+ * In a short-lived child that a process forks for one job (a local
+ * delivery): close the inherited channel sockets without touching the
+ * forker's libevent state (an event_del would remove the forker's epoll
+ * registrations), and put SIGCHLD/SIGTERM/SIGINT/SIGHUP/SIGPIPE back to
+ * their defaults (libevent's handlers would forward them to the forker's
+ * loop: a SIGTERM to the job would stop the daemon).  Call it first
+ * thing after fork() in the job child.
+ */
+void	 proc_job_child(void);
+
+#define PROC_EXIT_PEER	3	/* a child's exit status after peer-closed */
+typedef void	(*proc_close_cb)(enum proc_id peer, const char *why);
+void	 proc_set_close_cb(proc_close_cb);
+
 #endif

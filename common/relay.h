@@ -42,6 +42,17 @@ int	relay_parse_url(const char *, struct relay_hop *, char *err,
 /* Parse a GATEWAY-SPEC into list (hops allocated; relay_list_free). */
 int	relay_parse_gateway(const char *, struct relay_list *, char *err,
 	    size_t errlen);
+/* Parse one HOP of a spec (len characters at s): HOST[:PORT][,opt]... */
+int	relay_parse_hop(const char *, size_t, struct relay_hop *, char *err,
+	    size_t errlen);
+/*
+ * Apply line options (xmail third field, "NeedTLS=1,OutBind=ADDR") to
+ * every hop of list that does not say otherwise.  0, or -1 with err set.
+ */
+int	relay_apply_options(struct relay_list *, const char *options,
+	    char *err, size_t errlen);
+/* 1 if s is a GATEWAY-SPEC rather than a RELAY URL (',' ';' or '#'). */
+int	relay_is_spec(const char *);
 /* Append a hop to a list. */
 void	relay_list_add(struct relay_list *, const struct relay_hop *);
 void	relay_list_free(struct relay_list *);

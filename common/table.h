@@ -20,7 +20,7 @@ struct table_entry {
 	char	*key;
 	char	*value;		/* NULL for a list entry */
 	char	*options;	/* xmail: third field, else NULL */
-	int	 line;		/* in the file, 0 for inline */
+	int	 line;		/* in the file; inline: in smtpd.conf */
 };
 
 struct table {
@@ -52,6 +52,8 @@ const struct table_entry *table_match_glob(const struct table *,
 		    const char *);
 /* 1 if addr (numeric) is in a table of addresses and CIDRs. */
 int		 table_match_addr(const struct table *, const char *addr);
+/* 1 if s is an address or CIDR (v4 or v6) that table_match_addr reads. */
+int		 table_valid_cidr(const char *);
 /* Pure glob: `*` any run (dots included, empty too), `?` one char. */
 int		 glob_match(const char *pattern, const char *s);
 
