@@ -338,6 +338,25 @@ EOF
 	# space is back (the big one is gone): a small message goes through
 	smtp_send 23050 a@localhost b@localhost >/dev/null
 	q_wait_maildir 1 20
+	# The message fits but its envelope does not: the queue's own 452.
+	$SMTPCTL_BIN -s "$SMTPD_SOCK" pause mda >/dev/null
+	awk 'BEGIN { print "Subject: fits\n"; for (i = 0; i < 90; i++)
+	    printf "%070d\n", i }' > "$SMTPD_DIR/fits.eml"
+	_free=$(df -B4096 --output=avail "$SMTPD_SPOOL" | tail -1)
+	dd if=/dev/zero of="$SMTPD_SPOOL/filler" bs=4096 \
+	    count=$((_free - 2)) 2>/dev/null
+	_out=$(smtp_client -p 23050 -e 220 -s "EHLO client.test" -e 250 \
+	    -s "MAIL FROM:<a@localhost>" -e 250 -s "RCPT TO:<b@localhost>" \
+	    -e 250 -s DATA -e 354 -D "$SMTPD_DIR/fits.eml" -e 452 2>&1) ||
+	    atf_fail "envelope-less commit not refused with 452: $(echo "$_out" | tail -2 | tr "\n" " ")"
+	echo "$_out" | grep -q '452 4.3.1' || atf_fail "no 4.3.1"
+	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "half a message queued"
+	[ -z "$(ls "$SMTPD_SPOOL/incoming")" ] ||
+	    atf_fail "incoming not cleaned"
+	rm -f "$SMTPD_SPOOL/filler"
+	smtp_send 23050 a@localhost b@localhost >/dev/null
+	$SMTPCTL_BIN -s "$SMTPD_SOCK" resume mda >/dev/null
+	q_wait_maildir 2 20
 	smtpd_stop
 }
 disk_full_cleanup()
