@@ -92,10 +92,8 @@ queue_on_tick(int fd, short ev, void *arg)
 				    " event=committed", batch[k].msgid);
 			}
 		}
-		if (ncommitted)
-			queue_stat("queue.envelopes", (int)ncommitted);
-		log_debug("queue event=group-commit messages=%zu ok=%d", n,
-		    nok);
+		log_debug("queue event=group-commit messages=%zu ok=%d "
+		    "envelopes=%ld", n, nok, ncommitted);
 	}
 	if (queue_store_sync() == -1)
 		log_warn("queue: directory sync");

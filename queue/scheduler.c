@@ -137,6 +137,7 @@ sched_free(struct sched_evp *s)
 	free(s->limkey);
 	free(s);
 	nevp--;
+	queue_stat("queue.envelopes", -1);	/* a gauge */
 }
 
 static void
@@ -279,6 +280,7 @@ scheduler_add(const struct envelope *e)
 		return;
 	}
 	nevp++;
+	queue_stat("queue.envelopes", 1);
 	if (e->type == ENV_BOUNCE) {
 		s->state = S_BOUNCING;
 		bounce_add(&s->e, B_FAILED);
