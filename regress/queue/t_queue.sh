@@ -1,7 +1,8 @@
 #! /usr/bin/env atf-sh
 # Integration tests of the queue: retry timing, expiry bounce, double
 # bounce, corrupt envelope moved aside, recovery of a hand-made spool,
-# disk full on a small tmpfs (root only).  Ports 23000-23099.
+# disk full on a small tmpfs (root only), control, DSN NOTIFY variants
+# and delay notices.  Ports 23000-23099.
 
 . "$(atf_get_srcdir)/../lib/smtpd.sh"
 
@@ -419,6 +420,109 @@ EOF
 }
 control_cleanup() { smtpd_cleanup; }
 
+# Send one message with RCPT parameters.
+q_send_params()
+{
+	smtp_expect "$1" -e 220 -s "EHLO client.test" -e 250 \
+	    -s "MAIL FROM:<$2>" -e 250 -s "RCPT TO:<$3> $4" -e 250 \
+	    -s DATA -e 354 \
+	    -m "From: <$2>\nSubject: dsn test\nMessage-ID: <dsn-$$@test>\n\nbody\n" \
+	    -e 250 -s QUIT -e 221 >/dev/null
+}
+
+atf_test_case dsn_never cleanup
+dsn_never_head()
+{
+	atf_set descr "NOTIFY=NEVER: a permanent failure sends no bounce"
+	atf_set timeout 60
+}
+dsn_never_body()
+{
+	q_world
+	PEER_PORT=23071
+	peer_start p $PEER_PORT --reply "rcpt=550:5.1.1 no such user"
+	{ q_conf_common; cat <<EOF
+action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	} | smtpd_setup 23070
+	smtpd_start
+	q_send_params 23070 alice@localhost bob@remote.test "NOTIFY=NEVER"
+	q_wait_log 'event=no-bounce'
+	sleep 2
+	[ -z "$(ls "$SMTPD_DIR/maildir/new")" ] || atf_fail "a bounce was sent"
+	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "queue not empty"
+	smtpd_stop
+}
+dsn_never_cleanup() { smtpd_cleanup; }
+
+atf_test_case dsn_success cleanup
+dsn_success_head()
+{
+	atf_set descr "NOTIFY=SUCCESS: a local delivery sends a success notice"
+	atf_set timeout 60
+}
+dsn_success_body()
+{
+	q_world
+	{ q_conf_common; cat <<EOF
+match from local for local action "local"
+EOF
+	} | smtpd_setup 23072
+	smtpd_start
+	q_send_params 23072 alice@localhost bob@localhost \
+	    "NOTIFY=SUCCESS ORCPT=rfc822;Bob@localhost"
+	q_wait_maildir 2 20
+	_f=$(grep -l '^Content-Type: multipart/report' \
+	    "$SMTPD_DIR"/maildir/new/* | head -1)
+	[ -n "$_f" ] || atf_fail "no success notice"
+	q_check_report "$_f"
+	grep -q '^To: <alice@localhost>' "$_f" || atf_fail "not to the sender"
+	grep -q '^Action: delivered' "$_f" || atf_fail "no Action: delivered"
+	grep -q '^Status: 2.0.0' "$_f" || atf_fail "no Status: 2.0.0"
+	grep -q '^Original-Recipient: rfc822;Bob@localhost' "$_f" ||
+	    atf_fail "no Original-Recipient from ORCPT"
+	smtpd_stop
+}
+dsn_success_cleanup() { smtpd_cleanup; }
+
+atf_test_case delay_notice cleanup
+delay_notice_head()
+{
+	atf_set descr "bounce warn-interval: a delay notice, once per interval"
+	atf_set timeout 60
+}
+delay_notice_body()
+{
+	q_world
+	PEER_PORT=23074
+	peer_start p $PEER_PORT --reply "rcpt=451:4.2.2 mailbox full"
+	{ q_conf_common; cat <<EOF
+queue retry 1s max 1s
+bounce warn-interval 3s
+action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	} | smtpd_setup 23073
+	smtpd_start
+	smtp_send 23073 alice@localhost bob@remote.test >/dev/null
+	q_wait_maildir 1 20
+	_f=$(q_maildir_file 1)
+	q_check_report "$_f"
+	grep -q '^Subject: Delayed Mail' "$_f" || atf_fail "not a delay notice"
+	grep -q '^Action: delayed' "$_f" || atf_fail "no Action: delayed"
+	grep -q '^Status: 4.2.2' "$_f" || atf_fail "no Status: 4.2.2"
+	# the message is still queued, and at most one notice per interval
+	[ -n "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "message left the queue"
+	sleep 1
+	[ "$(ls "$SMTPD_DIR/maildir/new" | wc -l)" -le 1 ] ||
+	    atf_fail "two notices within the interval"
+	smtpd_stop
+}
+delay_notice_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case retry_timing
@@ -428,4 +532,7 @@ atf_init_test_cases()
 	atf_add_test_case corrupt_envelope
 	atf_add_test_case disk_full
 	atf_add_test_case control
+	atf_add_test_case dsn_never
+	atf_add_test_case dsn_success
+	atf_add_test_case delay_notice
 }
