@@ -219,8 +219,10 @@ sched_on_timer(int fd, short ev, void *arg)
 			blocked = 1;
 			break;
 		}
-		if ((s->local && paused_mda) || (!s->local && paused_mta))
+		if ((s->local && paused_mda) || (!s->local && paused_mta)) {
+			blocked = 1;	/* resume re-arms */
 			continue;
+		}
 		l = lim_get(s->limkey, 0);
 		if (l != NULL && l->n >= (s->local ? SCHED_MAX_INFLIGHT_USER :
 		    SCHED_MAX_INFLIGHT_DOMAIN)) {
