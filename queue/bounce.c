@@ -264,7 +264,7 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 	struct qs_commit	 c;
 	struct buf		 orig, out;
 	const char		*eol = "\n";
-	char			 boundary[64], id[9];
+	char			 boundary[64], id[9], pm[ADDR_MAX];
 	uint32_t		 msgid, k;
 	size_t			 i;
 	int			 fd, ret_full = 0, known;
@@ -293,8 +293,9 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 	}
 	snprintf(boundary, sizeof(boundary), "%08" PRIx32 ".%lld.%08" PRIx32,
 	    msgid, (long long)now, arc4random());
+	postmaster(pm, sizeof(pm));
 	bounce_format(&out, env->hostname[0] ? env->hostname : "localhost",
-	    g->to, rs, g->n, orig.data ? orig.data : "", orig.len, ret_full,
+	    pm, g->to, rs, g->n, orig.data ? orig.data : "", orig.len, ret_full,
 	    now, boundary, eol);
 	free(rs);
 	buf_free(&orig);
@@ -317,7 +318,9 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 		strlcpy(e.user, users[k], sizeof(e.user));
 		strlcpy(e.helo, env->hostname, sizeof(e.helo));
 		strlcpy(e.client_addr, "127.0.0.1", sizeof(e.client_addr));
-		e.flags = EF_BOUNCE | EF_LOCAL | (g->dbl ? EF_DOUBLE_BOUNCE : 0);
+		e.flags = EF_BOUNCE | EF_LOCAL;
+		if (g->dbl)
+			e.flags |= EF_DOUBLE_BOUNCE;
 		e.creation = now;
 		queue_store_envelope(msgid, &e);
 	}
@@ -385,7 +388,8 @@ bounce_on_lka_result(struct imsg *imsg)
 		if (g->dbl || g->class != BC_FAILURE) {
 			if (g->class == BC_FAILURE)
 				log_warnx("queue msgid=%08" PRIx32
-				    " event=double-bounce-failed action=dropped",
+				    " event=double-bounce-failed "
+				    "action=dropped",
 				    g->msgid);
 			group_done(g);
 		} else {

@@ -82,11 +82,13 @@ void	 bounce_add(const struct envelope *e, enum bounce_kind);
 void	 bounce_on_lka_result(struct imsg *);
 /*
  * Pure: write the whole notice (headers and the multipart/report body)
- * for n recipients of one message to out.  orig is the original message
+ * for n recipients of one message to out (Reply-To: replyto, the
+ * postmaster, unless NULL).  orig is the original message
  * (its headers only unless ret_full), eol "\r\n" or "\n".
  */
 void	 bounce_format(struct buf *out, const char *hostname,
-	    const char *to, const struct bounce_rcpt *, size_t n,
+	    const char *replyto, const char *to,
+	    const struct bounce_rcpt *, size_t n,
 	    const char *orig, size_t origlen, int ret_full, time_t now,
 	    const char *boundary, const char *eol);
 /* Status code of an error line: "5.1.1" from "550 5.1.1 ...", else

@@ -18,7 +18,7 @@
 /* One commit of a batch (group commit). */
 struct qs_commit {
 	uint32_t	 msgid;
-	uint64_t	 size;		/* as announced by smtp; UINT64_MAX: any */
+	uint64_t	 size;		/* announced by smtp; UINT64_MAX: any */
 	uint32_t	 peerid;	/* caller's cookie, untouched */
 	int		 ok;		/* out */
 	char		 reply[QS_REPLY_MAX];	/* out: "250 ..." / "452 ..." */
