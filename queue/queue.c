@@ -166,7 +166,8 @@ queue_on_smtp(struct imsg *imsg)
 		    sizeof(err)) == -1) {
 			log_warnx("queue msgid=%08" PRIx32 " event=bad-envelope"
 			    " error=\"%s\"", msgid, err);
-			queue_store_rollback(msgid);
+			queue_store_fail(msgid,
+			    "451 4.3.0 Bad envelope from smtp");
 			return;
 		}
 		e.type = queue_method_local(e.action, &known) ? ENV_MDA :
@@ -176,7 +177,8 @@ queue_on_smtp(struct imsg *imsg)
 			    "warning=\"unknown action %s\"", msgid, e.action);
 		if (queue_store_envelope(msgid, &e) == -1)
 			log_warnx("queue msgid=%08" PRIx32 " event=envelope "
-			    "error=\"unknown message\"", msgid);
+			    "error=\"%s\"", msgid, errno == E2BIG ?
+			    "too many recipients" : "unknown message");
 		return;
 	case IMSG_QUEUE_COMMIT:
 		if (m_get_u32(&r, &msgid) == -1 ||

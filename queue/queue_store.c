@@ -35,7 +35,7 @@
 #define D_CORRUPT	"corrupt"
 #define F_MESSAGE	"message"
 #define ENVELOPE_FILE_MAX	(64 * 1024)
-#define INCOMING_EVP_MAX	100000
+#define INCOMING_EVP_MAX	20000
 #define QS_SYNC_THREADS		16
 
 struct qs_incoming {
@@ -45,6 +45,7 @@ struct qs_incoming {
 	uint32_t		 seq;
 	struct envelope		*evps;
 	size_t			 nevp, cap;
+	char			*failed;	/* commit must fail: reply */
 };
 
 /* Committed messages and how many envelopes each still has. */
@@ -495,9 +496,13 @@ queue_store_envelope(uint32_t msgid, struct envelope *e)
 {
 	struct qs_incoming	*i;
 
-	if ((i = inc_find(msgid, NULL)) == NULL || i->nevp >=
-	    INCOMING_EVP_MAX) {
+	if ((i = inc_find(msgid, NULL)) == NULL) {
 		errno = ENOENT;
+		return -1;
+	}
+	if (i->nevp >= INCOMING_EVP_MAX) {
+		queue_store_fail(msgid, "452 4.5.3 Too many recipients");
+		errno = E2BIG;
 		return -1;
 	}
 	if (i->nevp == i->cap) {
@@ -509,6 +514,17 @@ queue_store_envelope(uint32_t msgid, struct envelope *e)
 	e->id = msgid_to_evpid(msgid) | ++i->seq;
 	i->evps[i->nevp++] = *e;
 	return 0;
+}
+
+void
+queue_store_fail(uint32_t msgid, const char *reply)
+{
+	struct qs_incoming	*i;
+
+	if ((i = inc_find(msgid, NULL)) == NULL || i->failed != NULL)
+		return;
+	if ((i->failed = strdup(reply)) == NULL)
+		fatal("queue_store");
 }
 
 static void
@@ -523,6 +539,7 @@ inc_free(struct qs_incoming *i, int remove)
 	if (i->fd != -1)
 		close(i->fd);
 	free(i->evps);
+	free(i->failed);
 	free(i);
 }
 
@@ -683,6 +700,11 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 	int		 dfd;
 	time_t		 now = time(NULL);
 
+	if (i->failed != NULL) {
+		c->ok = 0;
+		strlcpy(c->reply, i->failed, sizeof(c->reply));
+		return -1;
+	}
 	if (i->nevp == 0) {
 		c->ok = 0;
 		snprintf(c->reply, sizeof(c->reply),

@@ -486,6 +486,8 @@ EOF
 	grep -q '^Status: 2.0.0' "$_f" || atf_fail "no Status: 2.0.0"
 	grep -q '^Original-Recipient: rfc822;Bob@localhost' "$_f" ||
 	    atf_fail "no Original-Recipient from ORCPT"
+	grep -q '^Subject: dsn test' "$_f" ||
+	    atf_fail "original headers missing from the notice"
 	smtpd_stop
 }
 dsn_success_cleanup() { smtpd_cleanup; }

@@ -159,6 +159,15 @@ ATF_TC_BODY(rollback, tc)
 	ATF_CHECK(!c.ok);
 	ATF_CHECK_EQ(count_entries("spool/queue"), 0);
 	ATF_CHECK_EQ(count_entries("spool/incoming"), 0);
+	/* a refused envelope fails the whole commit */
+	msgid = mkmsg("x\r\n", 2);
+	queue_store_fail(msgid, "451 4.3.0 Bad envelope from smtp");
+	c.msgid = msgid;
+	queue_store_commit(&c, 1, count_cb, NULL);
+	ATF_CHECK(!c.ok);
+	ATF_CHECK_STREQ(c.reply, "451 4.3.0 Bad envelope from smtp");
+	ATF_CHECK_EQ(count_entries("spool/queue"), 0);
+	ATF_CHECK_EQ(count_entries("spool/incoming"), 0);
 	queue_store_close();
 }
 
