@@ -563,6 +563,28 @@ EOF
 }
 etrn_cleanup() { smtpd_cleanup; }
 
+atf_test_case min_free_space cleanup
+min_free_space_head()
+{
+	atf_set descr "below smtp min-free-space, MAIL gets 452 4.3.1"
+	atf_set timeout 60
+}
+min_free_space_body()
+{
+	q_world
+	{ q_conf_common; cat <<EOF
+smtp min-free-space 100000G
+match from local for local action "local"
+EOF
+	} | smtpd_setup 23090
+	smtpd_start
+	smtp_expect 23090 -e 220 -s "EHLO client.test" -e 250 \
+	    -s "MAIL FROM:<a@localhost>" -e 452 -s QUIT -e 221 |
+	    grep -q '452 4.3.1' || atf_fail "no 452 4.3.1"
+	smtpd_stop
+}
+min_free_space_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case retry_timing
@@ -576,4 +598,5 @@ atf_init_test_cases()
 	atf_add_test_case dsn_success
 	atf_add_test_case delay_notice
 	atf_add_test_case etrn
+	atf_add_test_case min_free_space
 }
