@@ -4,6 +4,7 @@
  * dispatches imsgs and batches the commits that arrive together so that
  * they share their directory fsyncs (group commit).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -304,10 +305,16 @@ void
 queue_main(void)
 {
 	const char	*spool = env->spool ? env->spool : SMTPD_SPOOL_DEFAULT;
+	struct rlimit	 rl;
 	int		 root = geteuid() == 0;
 	long		 n;
 
 	queue_prepare_spool(spool);
+	/* an open message fd per session being received */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	proc_child_start(PROC_QUEUE, SMTPD_QUEUE_USER, root ? spool : NULL,
 	    queue_dispatch);
 	if (queue_store_init(root ? "/" : spool) == -1)

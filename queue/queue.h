@@ -6,6 +6,7 @@
 #ifndef SMTPD_QUEUE_H
 #define SMTPD_QUEUE_H
 
+#include <sys/queue.h>
 #include <sys/tree.h>
 
 #include <stdint.h>
@@ -21,6 +22,7 @@
 
 enum sched_state {
 	S_PENDING,	/* waiting for nexttry */
+	S_PARKED,	/* due, but its domain or user is at its limit */
 	S_INFLIGHT,	/* handed to mta or the parent */
 	S_HELD,		/* paused by smtpctl */
 	S_BOUNCING	/* failed; its bounce is being generated */
@@ -29,6 +31,7 @@ enum sched_state {
 struct sched_evp {
 	RB_ENTRY(sched_evp)	 byid;
 	RB_ENTRY(sched_evp)	 bytime;	/* only when S_PENDING */
+	TAILQ_ENTRY(sched_evp)	 park;		/* only when S_PARKED */
 	struct envelope		 e;
 	enum sched_state	 state;
 	int			 removed;	/* removed while in flight */

@@ -94,6 +94,7 @@ state_name(const struct sched_evp *s)
 		return "removing";
 	switch (s->state) {
 	case S_PENDING:
+	case S_PARKED:
 		return "pending";
 	case S_INFLIGHT:
 		return "inflight";

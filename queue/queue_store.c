@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +32,12 @@
 #define D_INCOMING	"incoming"
 #define D_QUEUE		"queue"
 #define D_CORRUPT	"corrupt"
+#define D_SPARE		"spare"
+#define SPARE_MAX	4096
 #define F_MESSAGE	"message"
 #define ENVELOPE_FILE_MAX	(64 * 1024)
 #define INCOMING_EVP_MAX	20000
-#define QS_SYNC_THREADS		16
+#define QS_SYNC_THREADS		8
 
 struct qs_incoming {
 	struct qs_incoming	*next;
@@ -67,12 +68,15 @@ RB_GENERATE_INTERNAL(qs_msgs, qs_msg, entry, qs_msg_cmp,
     __attribute__((unused)) static)
 
 static int			 rootfd = -1, incfd = -1, qfd = -1, cfd = -1;
+static int			 sfd = -1;
 static struct qs_incoming	*incoming;
 static struct qs_msgs		 msgs = RB_INITIALIZER(&msgs);
 static uint32_t			*dirty;
 static size_t			 ndirty, dirtycap;
 static int			 qdirty;
 static unsigned			 ncorrupt;
+
+static void	rmtree_at(int, const char *);
 
 static void
 msgname(uint32_t msgid, char buf[9])
@@ -88,6 +92,100 @@ opendir_at(int at, const char *name)
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/*
+ * Spare files and directories.  Creating an inode is the dearest step
+ * of a commit on a busy ext4 (the allocator scans past every recently
+ * freed inode), so what a delivery frees is renamed into spare/ and the
+ * next message or envelope reuses it (truncated) instead of creating.
+ */
+struct spare {
+	uint32_t	*v;
+	size_t		 n, cap;
+};
+static struct spare	 sfiles, sdirs;
+static uint32_t		 spare_seq;
+
+static void
+spare_name(char kind, uint32_t k, char out[12])
+{
+	snprintf(out, 12, "%c%08" PRIx32, kind, k);
+}
+
+/* Move at/path into spare/, or remove it when spare/ is full. */
+static int
+spare_put(struct spare *sp, char kind, int at, const char *path)
+{
+	char	 nm[12];
+	uint32_t k;
+
+	if (sfd != -1 && sp->n < SPARE_MAX) {
+		if (sp->n == sp->cap) {
+			sp->cap = sp->cap ? sp->cap * 2 : 64;
+			if ((sp->v = reallocarray(sp->v, sp->cap,
+			    sizeof(*sp->v))) == NULL)
+				fatal("queue_store");
+		}
+		k = spare_seq++;
+		spare_name(kind, k, nm);
+		if (renameat(at, path, sfd, nm) == 0) {
+			sp->v[sp->n++] = k;
+			return 0;
+		}
+	}
+	return unlinkat(at, path, kind == 'd' ? AT_REMOVEDIR : 0);
+}
+
+/* Move a spare to at/path (which must not exist); -1 if none. */
+static int
+spare_take(struct spare *sp, char kind, int at, const char *path)
+{
+	char	 nm[12];
+
+	while (sp->n > 0) {
+		spare_name(kind, sp->v[sp->n - 1], nm);
+		if (renameat2(sfd, nm, at, path, RENAME_NOREPLACE) == 0) {
+			sp->n--;
+			return 0;
+		}
+		if (errno == EEXIST)
+			return -1;
+		sp->n--;	/* gone: forget it */
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+/* A new file at/name open with flags: a spare, else created. */
+static int
+open_new(int at, const char *name, int flags)
+{
+	if (spare_take(&sfiles, 'f', at, name) == 0)
+		return openat(at, name, flags | O_TRUNC | O_CLOEXEC);
+	return openat(at, name, flags | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+/* Start with an empty spare/: nothing in it is trusted. */
+static void
+spare_wipe(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 fd;
+
+	if ((fd = dup(sfd)) == -1 || (d = fdopendir(fd)) == NULL)
+		return;
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(sfd, de->d_name, 0) == -1 &&
+		    unlinkat(sfd, de->d_name, AT_REMOVEDIR) == -1)
+			rmtree_at(sfd, de->d_name);
+	}
+	closedir(d);
+}
+
 int
 queue_store_init(const char *root)
 {
@@ -96,10 +194,12 @@ queue_store_init(const char *root)
 		return -1;
 	if ((incfd = opendir_at(rootfd, D_INCOMING)) == -1 ||
 	    (qfd = opendir_at(rootfd, D_QUEUE)) == -1 ||
-	    (cfd = opendir_at(rootfd, D_CORRUPT)) == -1) {
+	    (cfd = opendir_at(rootfd, D_CORRUPT)) == -1 ||
+	    (sfd = opendir_at(rootfd, D_SPARE)) == -1) {
 		queue_store_close();
 		return -1;
 	}
+	spare_wipe();
 	if (fsync(rootfd) == -1)
 		log_warn("queue: fsync spool");
 	return 0;
@@ -124,7 +224,13 @@ queue_store_close(void)
 		close(qfd);
 	if (cfd != -1)
 		close(cfd);
-	rootfd = incfd = qfd = cfd = -1;
+	if (sfd != -1)
+		close(sfd);
+	rootfd = incfd = qfd = cfd = sfd = -1;
+	free(sfiles.v);
+	free(sdirs.v);
+	memset(&sfiles, 0, sizeof(sfiles));
+	memset(&sdirs, 0, sizeof(sdirs));
 	free(dirty);
 	dirty = NULL;
 	ndirty = dirtycap = 0;
@@ -441,9 +547,9 @@ int
 queue_store_create(uint32_t *msgidp)
 {
 	struct qs_incoming	*i;
-	char			 name[9];
+	char			 name[9], path[32];
 	uint32_t		 msgid;
-	int			 tries, dfd, fd, wfd, saved;
+	int			 tries, fd, wfd, saved;
 
 	for (tries = 0; tries < 100; tries++) {
 		msgid = arc4random();
@@ -453,6 +559,8 @@ queue_store_create(uint32_t *msgidp)
 		msgname(msgid, name);
 		if (faccessat(qfd, name, F_OK, 0) == 0)
 			continue;
+		if (spare_take(&sdirs, 'd', incfd, name) == 0)
+			break;
 		if (mkdirat(incfd, name, 0700) == -1) {
 			if (errno == EEXIST)
 				continue;
@@ -464,13 +572,8 @@ queue_store_create(uint32_t *msgidp)
 		errno = EEXIST;
 		return -1;
 	}
-	if ((dfd = openat(incfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		goto fail;
-	fd = openat(dfd, F_MESSAGE, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
-	close(dfd);
-	if (fd == -1)
+	snprintf(path, sizeof(path), "%s/" F_MESSAGE, name);
+	if ((fd = open_new(incfd, path, O_RDWR)) == -1)
 		goto fail;
 	if ((wfd = dup(fd)) == -1) {
 		close(fd);
@@ -554,26 +657,31 @@ queue_store_rollback(uint32_t msgid)
 	inc_free(i, 1);
 }
 
-/* Write one envelope file; fsync it unless nosync (the commit's pool
- * does it then). */
+/* Write one envelope file and fsync it; with fdp, leave the fsync to
+ * the caller and hand it the open fd. */
 static int
 write_envelope(int dfd, const char *name, const struct envelope *e,
-    int flags, int nosync)
+    int flags, int *fdp)
 {
 	struct buf	 b;
 	int		 fd, r = -1, saved;
 
 	buf_init(&b);
 	envelope_dump(e, &b);
-	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | flags,
-	    0600)) == -1)
+	(void)flags;
+	if ((fd = open_new(dfd, name, O_WRONLY)) == -1)
 		goto done;
-	if (write_all(fd, b.data, b.len) == -1 || (!nosync && fsync(fd) ==
-	    -1)) {
+	if (write_all(fd, b.data, b.len) == -1 || (fdp == NULL &&
+	    fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
 		unlinkat(dfd, name, 0);
 		errno = saved;
+		goto done;
+	}
+	if (fdp != NULL) {
+		*fdp = fd;
+		r = 0;
 		goto done;
 	}
 	if (close(fd) == -1)
@@ -603,8 +711,7 @@ set_fail(struct qs_commit *c, int err)
  */
 struct qs_sync {
 	int		 fd;
-	int		 at;
-	char		 name[24];
+	int		 own;		/* close fd once synced */
 	size_t		 owner;		/* index of the commit */
 	int		 err;
 };
@@ -618,47 +725,76 @@ struct qs_pool {
 static void
 sync_one(struct qs_sync *it)
 {
-	int	 fd = it->fd;
-
-	if (fd == -1 && (fd = openat(it->at, it->name, O_RDONLY |
-	    O_CLOEXEC)) == -1) {
+	if (fsync(it->fd) == -1)
 		it->err = errno;
-		return;
-	}
-	if (fsync(fd) == -1)
-		it->err = errno;
-	if (fd != it->fd)
-		close(fd);
 }
+
+/*
+ * A small pool of threads, started on first use (after the privilege
+ * drop), runs the items of one sync_run at a time with the caller.
+ */
+static pthread_mutex_t	 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 pool_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 pool_idle = PTHREAD_COND_INITIALIZER;
+static struct qs_sync	*job;
+static size_t		 job_n, job_next, job_done;
+static int		 pool_threads;
 
 static void *
 sync_worker(void *arg)
 {
-	struct qs_pool	*p = arg;
-	size_t		 k;
+	size_t	 k;
 
-	while ((k = atomic_fetch_add(&p->next, 1)) < p->n)
-		sync_one(&p->items[k]);
+	(void)arg;
+	pthread_mutex_lock(&pool_mtx);
+	for (;;) {
+		while (job_next >= job_n)
+			pthread_cond_wait(&pool_work, &pool_mtx);
+		k = job_next++;
+		pthread_mutex_unlock(&pool_mtx);
+		sync_one(&job[k]);
+		pthread_mutex_lock(&pool_mtx);
+		if (++job_done == job_n)
+			pthread_cond_signal(&pool_idle);
+	}
 	return NULL;
 }
 
 static void
 sync_run(struct qs_sync *items, size_t n)
 {
-	struct qs_pool	 p;
-	pthread_t	 th[QS_SYNC_THREADS];
-	size_t		 nth, k, started = 0;
+	pthread_t	 th;
+	size_t		 k;
 
-	p.items = items;
-	p.n = n;
-	atomic_init(&p.next, 0);
-	nth = n < QS_SYNC_THREADS ? n : QS_SYNC_THREADS;
-	for (k = 1; k < nth; k++)
-		if (pthread_create(&th[started], NULL, sync_worker, &p) == 0)
-			started++;
-	sync_worker(&p);
-	for (k = 0; k < started; k++)
-		pthread_join(th[k], NULL);
+	if (n <= 1) {
+		for (k = 0; k < n; k++)
+			sync_one(&items[k]);
+		return;
+	}
+	pthread_mutex_lock(&pool_mtx);
+	while (pool_threads < QS_SYNC_THREADS - 1 &&
+	    (size_t)pool_threads < n - 1) {
+		if (pthread_create(&th, NULL, sync_worker, NULL) != 0)
+			break;
+		pthread_detach(th);
+		pool_threads++;
+	}
+	job = items;
+	job_n = n;
+	job_next = job_done = 0;
+	pthread_cond_broadcast(&pool_work);
+	while (job_next < job_n) {
+		k = job_next++;
+		pthread_mutex_unlock(&pool_mtx);
+		sync_one(&items[k]);
+		pthread_mutex_lock(&pool_mtx);
+		job_done++;
+	}
+	while (job_done < job_n)
+		pthread_cond_wait(&pool_idle, &pool_mtx);
+	job = NULL;
+	job_n = job_next = job_done = 0;
+	pthread_mutex_unlock(&pool_mtx);
 }
 
 struct qs_syncs {
@@ -667,8 +803,7 @@ struct qs_syncs {
 };
 
 static struct qs_sync *
-sync_add(struct qs_syncs *ss, size_t owner, int fd, int at,
-    const char *name)
+sync_add(struct qs_syncs *ss, size_t owner, int fd, int own)
 {
 	struct qs_sync	*it;
 
@@ -681,10 +816,8 @@ sync_add(struct qs_syncs *ss, size_t owner, int fd, int at,
 	it = &ss->v[ss->n++];
 	memset(it, 0, sizeof(*it));
 	it->fd = fd;
-	it->at = at;
+	it->own = own;
 	it->owner = owner;
-	if (name)
-		strlcpy(it->name, name, sizeof(it->name));
 	return it;
 }
 
@@ -697,7 +830,7 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 	struct stat	 sb;
 	char		 name[9], ename[17];
 	size_t		 k;
-	int		 dfd;
+	int		 dfd, efd;
 	time_t		 now = time(NULL);
 
 	if (i->failed != NULL) {
@@ -730,7 +863,7 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 		return -1;
 	}
 	*dfdp = dfd;
-	sync_add(ss, owner, i->fd, -1, NULL);
+	sync_add(ss, owner, i->fd, 0);
 	for (k = 0; k < i->nevp; k++) {
 		struct envelope *e = &i->evps[k];
 
@@ -740,13 +873,13 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 		if (e->nexttry == 0)
 			e->nexttry = e->creation;
 		if (write_envelope(dfd, evpid_str(e->id, ename), e,
-		    O_EXCL, 1) == -1) {
+		    O_EXCL, &efd) == -1) {
 			set_fail(c, errno);
 			return -1;
 		}
-		sync_add(ss, owner, -1, dfd, ename);
+		sync_add(ss, owner, efd, 1);
 	}
-	sync_add(ss, owner, dfd, -1, NULL);
+	sync_add(ss, owner, dfd, 0);
 	return 0;
 }
 
@@ -756,7 +889,7 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 	struct qs_incoming	**pp, *i;
 	struct qs_incoming	**incs;
 	struct qs_syncs		 ss = { NULL, 0, 0 };
-	struct qs_sync		 dirs[2];
+	struct qs_sync		 dirs[3];
 	char			 name[9];
 	size_t			 k, j;
 	int			 renamed = 0, err, *dfds;
@@ -781,9 +914,12 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 	}
 	/* 2: fsync messages, envelopes and their directories together */
 	sync_run(ss.v, ss.n);
-	for (j = 0; j < ss.n; j++)
+	for (j = 0; j < ss.n; j++) {
 		if (ss.v[j].err && cs[ss.v[j].owner].ok)
 			set_fail(&cs[ss.v[j].owner], ss.v[j].err);
+		if (ss.v[j].own)
+			close(ss.v[j].fd);
+	}
 	free(ss.v);
 	/* 3: make them visible */
 	for (k = 0; k < n; k++) {
@@ -800,10 +936,12 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 	}
 	/* 4: one fsync of queue/ makes every rename above durable */
 	if (renamed) {
+		/* spare/ too: what was taken from it is gone for good */
 		memset(dirs, 0, sizeof(dirs));
 		dirs[0].fd = qfd;
 		dirs[1].fd = incfd;
-		sync_run(dirs, 2);
+		dirs[2].fd = sfd;
+		sync_run(dirs, 3);
 	}
 	if (renamed && (dirs[0].err || dirs[1].err)) {
 		err = dirs[0].err ? dirs[0].err : dirs[1].err;
@@ -856,9 +994,11 @@ queue_store_update(const struct envelope *e)
 	if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return -1;
-	if (write_envelope(dfd, tmp, e, O_TRUNC, 0) == -1)
+	if (write_envelope(dfd, tmp, e, O_TRUNC, NULL) == -1)
 		goto done;
-	if (renameat(dfd, tmp, dfd, ename) == -1) {
+	if (renameat2(dfd, tmp, dfd, ename, RENAME_EXCHANGE) == 0)
+		spare_put(&sfiles, 'f', dfd, tmp);	/* the old one */
+	else if (renameat(dfd, tmp, dfd, ename) == -1) {
 		saved = errno;
 		unlinkat(dfd, tmp, 0);
 		errno = saved;
@@ -874,7 +1014,7 @@ static int
 remove_common(uint64_t evpid, const char *why)
 {
 	struct qs_msg	*m;
-	char		 name[9], ename[17];
+	char		 name[9], ename[17], path[32], dst[128];
 	uint32_t	 msgid = evpid_to_msgid(evpid);
 	int		 dfd;
 
@@ -884,32 +1024,31 @@ remove_common(uint64_t evpid, const char *why)
 	}
 	msgname(msgid, name);
 	evpid_str(evpid, ename);
-	if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		return -1;
-	if (why != NULL)
+	if (why != NULL) {
+		if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			return -1;
 		move_corrupt(dfd, msgid, ename, why);
-	else if (unlinkat(dfd, ename, 0) == -1) {
+		if (m->nevp <= 1) {
+			/* keep the message next to its envelope */
+			corrupt_name(msgid, F_MESSAGE, dst, sizeof(dst));
+			renameat(dfd, F_MESSAGE, cfd, dst);
+		}
 		close(dfd);
-		return -1;
+	} else {
+		snprintf(path, sizeof(path), "%s/%s", name, ename);
+		if (spare_put(&sfiles, 'f', qfd, path) == -1)
+			return -1;
 	}
-	close(dfd);
 	if (m->nevp > 0)
 		m->nevp--;
 	if (m->nevp == 0) {
-		if (why != NULL) {
-			/* keep the message next to its envelope */
-			char	 dst[128];
-
-			corrupt_name(msgid, F_MESSAGE, dst, sizeof(dst));
-			dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY |
-			    O_CLOEXEC);
-			if (dfd != -1) {
-				renameat(dfd, F_MESSAGE, cfd, dst);
-				close(dfd);
-			}
-		}
-		rmtree_at(qfd, name);
+		snprintf(path, sizeof(path), "%s/" F_MESSAGE, name);
+		if (spare_put(&sfiles, 'f', qfd, path) == -1 &&
+		    errno != ENOENT)
+			log_warn("queue: unlink %s", path);
+		if (spare_put(&sdirs, 'd', qfd, name) == -1)
+			rmtree_at(qfd, name);	/* stray files */
 		qdirty = 1;
 		m->dirty = 0;
 		RB_REMOVE(qs_msgs, &msgs, m);

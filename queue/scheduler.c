@@ -33,7 +33,8 @@
 struct limcount {
 	RB_ENTRY(limcount)	 entry;
 	char			*key;
-	unsigned		 n;
+	unsigned		 n;		/* in flight */
+	TAILQ_HEAD(, sched_evp)	 parked;	/* due, waiting for a slot */
 };
 
 static int
@@ -108,36 +109,19 @@ lim_get(const char *key, int create)
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->key = strdup(key)) == NULL)
 		fatal("scheduler");
+	TAILQ_INIT(&l->parked);
 	RB_INSERT(limits, &limits, l);
 	return l;
 }
 
 static void
-lim_dec(const char *key)
+lim_release(struct limcount *l)
 {
-	struct limcount	*l;
-
-	if ((l = lim_get(key, 0)) == NULL)
+	if (l->n > 0 || !TAILQ_EMPTY(&l->parked))
 		return;
-	if (l->n > 0)
-		l->n--;
-	if (l->n == 0) {
-		RB_REMOVE(limits, &limits, l);
-		free(l->key);
-		free(l);
-	}
-}
-
-static void
-sched_free(struct sched_evp *s)
-{
-	if (s->state == S_PENDING)
-		RB_REMOVE(evp_bytime, &bytime, s);
-	RB_REMOVE(evp_byid, &byid, s);
-	free(s->limkey);
-	free(s);
-	nevp--;
-	queue_stat("queue.envelopes", -1);	/* a gauge */
+	RB_REMOVE(limits, &limits, l);
+	free(l->key);
+	free(l);
 }
 
 static void
@@ -147,11 +131,57 @@ sched_pending(struct sched_evp *s)
 	RB_INSERT(evp_bytime, &bytime, s);
 }
 
+/* A slot of this key is free: the first parked envelope is due again. */
 static void
-sched_unpend(struct sched_evp *s)
+lim_dec(const char *key)
 {
+	struct limcount		*l;
+	struct sched_evp	*s;
+
+	if ((l = lim_get(key, 0)) == NULL)
+		return;
+	if (l->n > 0)
+		l->n--;
+	if ((s = TAILQ_FIRST(&l->parked)) != NULL) {
+		TAILQ_REMOVE(&l->parked, s, park);
+		sched_pending(s);
+	}
+	lim_release(l);
+}
+
+/* Take s out of the time tree or its parking list. */
+static void
+sched_detach(struct sched_evp *s)
+{
+	struct limcount	*l;
+
 	if (s->state == S_PENDING)
 		RB_REMOVE(evp_bytime, &bytime, s);
+	else if (s->state == S_PARKED &&
+	    (l = lim_get(s->limkey, 0)) != NULL) {
+		TAILQ_REMOVE(&l->parked, s, park);
+		lim_release(l);
+	}
+	s->state = S_HELD;
+}
+
+static void
+sched_park(struct sched_evp *s, struct limcount *l)
+{
+	RB_REMOVE(evp_bytime, &bytime, s);
+	s->state = S_PARKED;
+	TAILQ_INSERT_TAIL(&l->parked, s, park);
+}
+
+static void
+sched_free(struct sched_evp *s)
+{
+	sched_detach(s);
+	RB_REMOVE(evp_byid, &byid, s);
+	free(s->limkey);
+	free(s);
+	nevp--;
+	queue_stat("queue.envelopes", -1);	/* a gauge */
 }
 
 static void
@@ -184,7 +214,7 @@ sched_dispatch(struct sched_evp *s)
 		sched_free(s);
 		return -1;
 	}
-	sched_unpend(s);
+	sched_detach(s);
 	s->state = S_INFLIGHT;
 	inflight++;
 	lim_get(s->limkey, 1)->n++;
@@ -226,7 +256,8 @@ sched_on_timer(int fd, short ev, void *arg)
 		l = lim_get(s->limkey, 0);
 		if (l != NULL && l->n >= (s->local ? SCHED_MAX_INFLIGHT_USER :
 		    SCHED_MAX_INFLIGHT_DOMAIN)) {
-			blocked = 1;
+			/* out of the scan until a slot of its key frees */
+			sched_park(s, l);
 			continue;
 		}
 		if (sched_dispatch(s) == -1 && proc_chan(s->local ?
@@ -456,11 +487,11 @@ scheduler_schedule(uint64_t evpid)
 	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
 	    s != NULL; s = next) {
 		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
-		if (s->state != S_PENDING)
+		if (s->state != S_PENDING && s->state != S_PARKED)
 			continue;
-		RB_REMOVE(evp_bytime, &bytime, s);
+		sched_detach(s);
 		s->e.nexttry = now;
-		RB_INSERT(evp_bytime, &bytime, s);
+		sched_pending(s);
 		n++;
 	}
 	sched_arm(0);
@@ -475,12 +506,13 @@ scheduler_etrn(const char *domain)
 	int			 n = 0;
 
 	RB_FOREACH(s, evp_byid, &byid) {
-		if (s->state != S_PENDING || s->local ||
+		if ((s->state != S_PENDING && s->state != S_PARKED) ||
+		    s->local ||
 		    strcasecmp(rcpt_domain(s->e.rcpt), domain) != 0)
 			continue;
-		RB_REMOVE(evp_bytime, &bytime, s);
+		sched_detach(s);
 		s->e.nexttry = now;
-		RB_INSERT(evp_bytime, &bytime, s);
+		sched_pending(s);
 		n++;
 	}
 	sched_arm(0);
@@ -519,10 +551,9 @@ scheduler_hold(uint64_t evpid)
 	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
 	    s != NULL; s = next) {
 		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
-		if (s->state != S_PENDING)
+		if (s->state != S_PENDING && s->state != S_PARKED)
 			continue;
-		RB_REMOVE(evp_bytime, &bytime, s);
-		s->state = S_HELD;
+		sched_detach(s);	/* now S_HELD */
 		n++;
 	}
 	sched_arm(0);
