@@ -161,6 +161,8 @@ struct smtpd_config {
 	time_t			 timeout_data;		/* 10m */
 	unsigned		 max_errors;		/* 10 */
 	unsigned		 max_auth_failures;	/* 3 */
+	time_t			 mda_timeout;		/* local delivery time
+							 * limit; 0: 10m */
 
 	struct tablelist	 tables;
 	struct pkilist		 pkis;

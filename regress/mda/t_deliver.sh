@@ -1,0 +1,281 @@
+#! /usr/bin/env atf-sh
+# End-to-end local delivery: a message sent over SMTP to the running
+# daemon lands in a maildir, an mbox and an mda command's output byte
+# for byte (after Return-Path, Delivered-To and the Received header).
+# As root the deliveries run as _smtptest (tools/setup.sh --users), else
+# as the invoking user.  Ports 24101-24109.
+
+if [ -f "$(atf_get_srcdir)/../lib/smtpd.sh" ]; then
+	. "$(atf_get_srcdir)/../lib/smtpd.sh"
+fi
+
+# Set DUSER, who deliveries run as; skip when the harness, the daemon or
+# the test user is missing.  Not in a subshell: atf_skip must end the test.
+h_init()
+{
+	command -v smtpd_setup >/dev/null 2>&1 ||
+	    atf_skip "regress/lib/smtpd.sh is not there yet"
+	[ -x "$(atf_get_srcdir)/../../obj/smtpd" ] ||
+	    atf_skip "obj/smtpd is not built"
+	[ -x "$(atf_get_srcdir)/../../obj/tools/smtp-client" ] ||
+	    atf_skip "obj/tools/smtp-client is not built"
+	if [ "$(id -u)" = 0 ]; then
+		id _smtptest >/dev/null 2>&1 ||
+		    atf_skip "no user _smtptest: run tools/setup.sh --users"
+		DUSER=_smtptest
+	else
+		DUSER=$(id -un)
+	fi
+}
+
+h_cleanup()
+{
+	if command -v smtpd_cleanup >/dev/null 2>&1; then
+		smtpd_cleanup
+	fi
+	return 0
+}
+
+# A directory the delivery user can write.
+h_userdir()
+{
+	mkdir -p "$1" || atf_fail "mkdir $1"
+	chmod 755 "$1"
+	[ "$(id -u)" = 0 ] && chown "$DUSER" "$1"
+	return 0
+}
+
+# The message sent (CRLF on the wire, dot-stuffed by smtp-client) and
+# what a local mailbox must hold after the added headers (LF lines).
+h_message()
+{
+	_mid="$(date +%s).$$.mda@client.test"
+	printf '%s\n' \
+	    "From: <sender@example.org>" \
+	    "To: <$1>" \
+	    "Subject: local delivery test" \
+	    "Message-ID: <$_mid>" \
+	    "" \
+	    "first line" \
+	    "From the start of a line" \
+	    ">From already quoted" \
+	    ".leading dot" \
+	    "..two dots" \
+	    "." \
+	    "  indented, trailing space " \
+	    "last line" > body.txt
+	cp body.txt expected.txt
+}
+
+# Wait (30 s max) until the daemon's log matches the extended regex $1.
+h_wait_log()
+{
+	_n=300
+	while [ "$_n" -gt 0 ]; do
+		grep -Eq "$1" "$SMTPD_LOG" 2>/dev/null && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	tail -n 40 "$SMTPD_LOG" >&2
+	atf_fail "no log line matching '$1' after 30 s"
+}
+
+# Check a delivered file $1: Return-Path, Delivered-To, Received (with
+# its continuation lines), then exactly expected.txt.
+h_check_delivered()
+{
+	_f=$1
+	_rcpt=$2
+	atf_check -o inline:"Return-Path: <sender@example.org>\n" \
+	    sed -n 1p "$_f"
+	atf_check -o inline:"Delivered-To: $_rcpt\n" sed -n 2p "$_f"
+	# The daemon's own trace headers come next; then the message.
+	awk 'NR <= 2 { next }
+	    !body && /^Received:/ { inrcv = 1; next }
+	    !body && inrcv && /^[ \t]/ { next }
+	    { body = 1; print }' "$_f" > got.txt
+	if ! cmp -s got.txt "$3"; then
+		diff -u "$3" got.txt >&2
+		atf_fail "delivered message differs from what was sent"
+	fi
+}
+
+h_conf()
+{
+	cat <<-EOF
+	listen on 127.0.0.1 port @PORT@
+	spool "@SPOOL@"
+	control socket "@SOCK@"
+	queue retry 1s max 2s
+	$1
+	match from any for domain "example.test" action "local"
+	EOF
+}
+
+atf_test_case maildir cleanup
+maildir_head()
+{
+	atf_set descr "SMTP to a maildir action: file in new/, owned by the user, byte for byte"
+}
+maildir_body()
+{
+	h_init
+	smtpd_setup 24101 /dev/null
+	h_userdir "$SMTPD_DIR/maildir"
+	h_conf "action \"local\" maildir \"@MAILDIR@/%{rcpt.user}\" user $DUSER" |
+	    smtpd_setup 24101 -
+	smtpd_start
+	h_message box@example.test
+	SMTP_BODY=body.txt smtp_send 24101 sender@example.org \
+	    box@example.test >/dev/null
+	h_wait_log "method=maildir result="
+	atf_check -o inline:"1\n" sh -c "ls '$SMTPD_DIR/maildir/box/new' | wc -l"
+	f=$(ls "$SMTPD_DIR/maildir/box/new/"*)
+	atf_check -o inline:"$DUSER\n" stat -c %U "$f"
+	atf_check -o inline:"0\n" sh -c "ls -A '$SMTPD_DIR/maildir/box/tmp' | wc -l"
+	h_check_delivered "$f" box@example.test expected.txt
+	atf_check -o match:"250 2\.0\.0" grep "method=maildir result=Ok" \
+	    "$SMTPD_LOG"
+	smtpd_stop
+}
+maildir_cleanup()
+{
+	h_cleanup
+}
+
+atf_test_case mda_command cleanup
+mda_command_head()
+{
+	atf_set descr "SMTP to an mda action: argv without a shell, message on stdin byte for byte"
+}
+mda_command_body()
+{
+	h_init
+	smtpd_setup 24102 /dev/null
+	h_userdir "$SMTPD_DIR/mda"
+	# ';', '$(...)', '|' and '>' are plain characters in file names here.
+	h_conf "action \"local\" mda \"/usr/bin/tee '@DIR@/mda/out;x' @DIR@/mda/\$(y) @DIR@/mda/a|b>c\" user $DUSER" |
+	    smtpd_setup 24102 -
+	smtpd_start
+	h_message cmd@example.test
+	SMTP_BODY=body.txt smtp_send 24102 sender@example.org \
+	    cmd@example.test >/dev/null
+	h_wait_log "method=mda result="
+	atf_check -o not-empty grep "method=mda result=Ok" "$SMTPD_LOG"
+	h_check_delivered "$SMTPD_DIR/mda/out;x" cmd@example.test expected.txt
+	h_check_delivered "$SMTPD_DIR/mda/\$(y)" cmd@example.test expected.txt
+	h_check_delivered "$SMTPD_DIR/mda/a|b>c" cmd@example.test expected.txt
+	atf_check -o inline:"$DUSER\n" stat -c %U "$SMTPD_DIR/mda/out;x"
+	smtpd_stop
+}
+mda_command_cleanup()
+{
+	h_cleanup
+}
+
+atf_test_case mda_failure cleanup
+mda_failure_head()
+{
+	atf_set descr "an mda command failing: EX_TEMPFAIL retried, other status permanent with its stderr"
+}
+mda_failure_body()
+{
+	h_init
+	smtpd_setup 24103 /dev/null
+	h_userdir "$SMTPD_DIR/state"
+	# First attempt: EX_TEMPFAIL; second: status 67 with a diagnostic.
+	cat > "$SMTPD_DIR/mda.sh" <<-'EOF'
+	#!/bin/sh
+	cat > /dev/null
+	if [ ! -f "$1/tried" ]; then
+		touch "$1/tried"
+		echo "mailbox busy" >&2
+		exit 75
+	fi
+	echo "user unknown here" >&2
+	exit 67
+	EOF
+	chmod 755 "$SMTPD_DIR/mda.sh"
+	h_conf "action \"local\" mda \"@DIR@/mda.sh @DIR@/state\" user $DUSER" |
+	    smtpd_setup 24103 -
+	smtpd_start
+	h_message fail@example.test
+	SMTP_BODY=body.txt smtp_send 24103 sender@example.org \
+	    fail@example.test >/dev/null
+	h_wait_log "method=mda result=PermFail"
+	atf_check -o match:"4\.3\.0 mda command exited with EX_TEMPFAIL: mailbox busy" \
+	    grep "method=mda result=TempFail" "$SMTPD_LOG"
+	atf_check -o match:"5\.3\.0 mda command exited with status 67: user unknown here" \
+	    grep "method=mda result=PermFail" "$SMTPD_LOG"
+	smtpd_stop
+}
+mda_failure_cleanup()
+{
+	h_cleanup
+}
+
+atf_test_case mbox cleanup
+mbox_head()
+{
+	atf_set descr "SMTP to an mbox action: appended to /var/mail/USER after its old content, mboxrd escaped"
+}
+mbox_body()
+{
+	h_init
+	mbox=/var/mail/$DUSER
+	if [ "$(id -u)" != 0 ] && [ ! -w /var/mail ]; then
+		atf_skip "/var/mail is not writable by $DUSER"
+	fi
+	if [ -e "$mbox" ]; then
+		cp -p "$mbox" mbox.saved || atf_fail "cannot save $mbox"
+	fi
+	echo "$mbox" > mbox.path
+	printf 'From old@example.org Thu Jan  1 00:00:00 2026\nSubject: old\n\nold body\n\n' > old.txt
+	cp old.txt "$mbox"
+	[ "$(id -u)" = 0 ] && chown "$DUSER" "$mbox"
+	chmod 600 "$mbox"
+
+	smtpd_setup 24104 /dev/null
+	h_conf "action \"local\" mbox user $DUSER" | smtpd_setup 24104 -
+	smtpd_start
+	h_message mb@example.test
+	SMTP_BODY=body.txt smtp_send 24104 sender@example.org \
+	    mb@example.test >/dev/null
+	h_wait_log "method=mbox result="
+	atf_check -o not-empty grep "method=mbox result=Ok" "$SMTPD_LOG"
+	smtpd_stop
+
+	# Old content untouched, then the From_ line, then the message.
+	oldlen=$(wc -c < old.txt)
+	head -c "$oldlen" "$mbox" > got-old.txt
+	atf_check cmp got-old.txt old.txt
+	tail -c +"$((oldlen + 1))" "$mbox" > new.txt
+	atf_check -o match:"^From sender@example.org [A-Z][a-z][a-z] [A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]{8} [0-9]{4}$" \
+	    sed -n 1p new.txt
+	tail -n +2 new.txt > delivered.txt
+	# mboxrd: /^>*From / gets one more '>'; a blank line ends it.
+	sed -e 's/^\(>*From \)/>\1/' expected.txt > expected-mbox.txt
+	echo >> expected-mbox.txt
+	h_check_delivered delivered.txt mb@example.test expected-mbox.txt
+	atf_check -s exit:1 test -e "$mbox.lock"
+}
+mbox_cleanup()
+{
+	h_cleanup
+	if [ -f mbox.path ]; then
+		mbox=$(cat mbox.path)
+		if [ -f mbox.saved ]; then
+			cp -p mbox.saved "$mbox"
+		else
+			rm -f "$mbox"
+		fi
+	fi
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case maildir
+	atf_add_test_case mbox
+	atf_add_test_case mda_command
+	atf_add_test_case mda_failure
+}
