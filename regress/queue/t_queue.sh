@@ -24,6 +24,18 @@ q_world()
 	fi
 }
 
+# Start the daemon and wait (bounded) for its control socket too.
+q_start()
+{
+	smtpd_start
+	_n=50
+	while [ ! -S "$SMTPD_SOCK" ] && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	[ -S "$SMTPD_SOCK" ] || atf_fail "no control socket $SMTPD_SOCK"
+}
+
 # Wait (bounded) until the maildir holds at least N messages.
 q_wait_maildir()
 {
@@ -109,7 +121,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23010
-	smtpd_start
+	q_start
 	smtp_send 23010 alice@localhost bob@remote.test >/dev/null
 	q_wait_log 'event=tempfail'
 	_t0=$(date +%s)
@@ -154,7 +166,7 @@ match from local for rcpt-to "flaky@localhost" action "flaky"
 match from local for local action "local"
 EOF
 	} | smtpd_setup 23012
-	smtpd_start
+	q_start
 	smtp_send 23012 alice@localhost flaky@localhost >/dev/null
 	_n=300
 	while [ ! -f "$SMTPD_DIR/var/done" ] && [ $_n -gt 0 ]; do
@@ -189,7 +201,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23020
-	smtpd_start
+	q_start
 	smtp_send 23020 alice@localhost bob@remote.test >/dev/null
 	q_wait_maildir 1 40
 	_f=$(q_maildir_file 1)
@@ -233,7 +245,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23030
-	smtpd_start
+	q_start
 	# a null-sender message (a bounce) that fails permanently
 	smtp_expect 23030 -e 220 -s "EHLO client.test" -e 250 \
 	    -s "MAIL FROM:<>" -e 250 -s "RCPT TO:<bob@remote.test>" -e 250 \
@@ -291,7 +303,7 @@ EOF
 	if [ "$(id -u)" = 0 ]; then
 		chown -R _smtpq:_smtpq "$SMTPD_SPOOL"
 	fi
-	smtpd_start
+	q_start
 	q_wait_maildir 1 20
 	grep -q 'recovered body' "$(q_maildir_file 1)" ||
 	    atf_fail "recovered message not delivered"
@@ -327,7 +339,7 @@ disk_full_body()
 match from local for local action "local"
 EOF
 	} | smtpd_setup 23050
-	smtpd_start
+	q_start
 	# A message bigger than the spool.
 	awk 'BEGIN { print "Subject: big\n"; for (i = 0; i < 30000; i++)
 	    printf "%070d\n", i }' > "$SMTPD_DIR/big.eml"
@@ -388,9 +400,9 @@ control_body()
 match from local for local action "local"
 EOF
 	} | smtpd_setup 23060
-	smtpd_start
+	q_start
 	_c="$SMTPCTL_BIN -s $SMTPD_SOCK"
-	$_c pause mda >/dev/null || atf_fail "pause mda failed"
+	_o=$($_c pause mda 2>&1) || atf_fail "pause mda failed: $_o"
 	smtp_send 23060 a@localhost u@localhost v@localhost >/dev/null
 	sleep 0.5
 	_j=$($_c show queue --json) || atf_fail "show queue --json failed"
@@ -450,7 +462,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23070
-	smtpd_start
+	q_start
 	q_send_params 23070 alice@localhost bob@remote.test "NOTIFY=NEVER"
 	q_wait_log 'event=no-bounce'
 	sleep 2
@@ -473,7 +485,7 @@ dsn_success_body()
 match from local for local action "local"
 EOF
 	} | smtpd_setup 23072
-	smtpd_start
+	q_start
 	q_send_params 23072 alice@localhost bob@localhost \
 	    "NOTIFY=SUCCESS ORCPT=rfc822;Bob@localhost"
 	q_wait_maildir 2 20
@@ -511,7 +523,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23073
-	smtpd_start
+	q_start
 	smtp_send 23073 alice@localhost bob@remote.test >/dev/null
 	q_wait_maildir 1 20
 	_f=$(q_maildir_file 1)
@@ -547,7 +559,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23080
-	smtpd_start
+	q_start
 	smtp_send 23080 alice@localhost bob@remote.test >/dev/null
 	q_wait_log 'event=tempfail'
 	# the remote now accepts; only ETRN makes us try before an hour
@@ -577,7 +589,7 @@ smtp min-free-space 100000G
 match from local for local action "local"
 EOF
 	} | smtpd_setup 23090
-	smtpd_start
+	q_start
 	smtp_expect 23090 -e 220 -s "EHLO client.test" -e 250 \
 	    -s "MAIL FROM:<a@localhost>" -e 452 -s QUIT -e 221 |
 	    grep -q '452 4.3.1' || atf_fail "no 452 4.3.1"
