@@ -597,12 +597,48 @@ EOF
 }
 min_free_space_cleanup() { smtpd_cleanup; }
 
+atf_test_case bounce_grouped cleanup
+bounce_grouped_head()
+{
+	atf_set descr "recipients that fail together get one bounce"
+	atf_set timeout 60
+}
+bounce_grouped_body()
+{
+	q_world
+	PEER_PORT=23033
+	peer_start p $PEER_PORT --reply "rcpt=550:5.1.1 no such user"
+	{ q_conf_common; cat <<EOF
+action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	} | smtpd_setup 23032
+	q_start
+	smtp_send 23032 alice@localhost bob@remote.test carol@remote.test \
+	    >/dev/null
+	q_wait_maildir 1 30
+	sleep 2
+	[ "$(ls "$SMTPD_DIR/maildir/new" | wc -l)" -eq 1 ] ||
+	    atf_fail "more than one bounce"
+	_f=$(q_maildir_file 1)
+	q_check_report "$_f"
+	grep -q '^Final-Recipient: rfc822; bob@remote.test' "$_f" ||
+	    atf_fail "bob missing"
+	grep -q '^Final-Recipient: rfc822; carol@remote.test' "$_f" ||
+	    atf_fail "carol missing"
+	[ "$(grep -c '^Status: 5.1.1' "$_f")" -eq 2 ] || atf_fail "Status"
+	smtpd_stop
+}
+bounce_grouped_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case retry_timing
 	atf_add_test_case retry_mda
 	atf_add_test_case expiry_bounce
 	atf_add_test_case double_bounce
+	atf_add_test_case bounce_grouped
 	atf_add_test_case corrupt_envelope
 	atf_add_test_case disk_full
 	atf_add_test_case control
