@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,15 @@
 #include "buf.h"
 #include "envelope.h"
 #include "log.h"
+#include "queue_fs.h"
 #include "queue_store.h"
 
 #define D_INCOMING	"incoming"
 #define D_QUEUE		"queue"
 #define D_CORRUPT	"corrupt"
-#define D_SPARE		"spare"
-#define SPARE_MAX	4096
 #define F_MESSAGE	"message"
 #define ENVELOPE_FILE_MAX	(64 * 1024)
 #define INCOMING_EVP_MAX	20000
-#define QS_SYNC_THREADS		8
 
 struct qs_incoming {
 	struct qs_incoming	*next;
@@ -68,15 +65,12 @@ RB_GENERATE_INTERNAL(qs_msgs, qs_msg, entry, qs_msg_cmp,
     __attribute__((unused)) static)
 
 static int			 rootfd = -1, incfd = -1, qfd = -1, cfd = -1;
-static int			 sfd = -1;
 static struct qs_incoming	*incoming;
 static struct qs_msgs		 msgs = RB_INITIALIZER(&msgs);
 static uint32_t			*dirty;
 static size_t			 ndirty, dirtycap;
 static int			 qdirty;
 static unsigned			 ncorrupt;
-
-static void	rmtree_at(int, const char *);
 
 static void
 msgname(uint32_t msgid, char buf[9])
@@ -92,100 +86,6 @@ opendir_at(int at, const char *name)
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/*
- * Spare files and directories.  Creating an inode is the dearest step
- * of a commit on a busy ext4 (the allocator scans past every recently
- * freed inode), so what a delivery frees is renamed into spare/ and the
- * next message or envelope reuses it (truncated) instead of creating.
- */
-struct spare {
-	uint32_t	*v;
-	size_t		 n, cap;
-};
-static struct spare	 sfiles, sdirs;
-static uint32_t		 spare_seq;
-
-static void
-spare_name(char kind, uint32_t k, char out[12])
-{
-	snprintf(out, 12, "%c%08" PRIx32, kind, k);
-}
-
-/* Move at/path into spare/, or remove it when spare/ is full. */
-static int
-spare_put(struct spare *sp, char kind, int at, const char *path)
-{
-	char	 nm[12];
-	uint32_t k;
-
-	if (sfd != -1 && sp->n < SPARE_MAX) {
-		if (sp->n == sp->cap) {
-			sp->cap = sp->cap ? sp->cap * 2 : 64;
-			if ((sp->v = reallocarray(sp->v, sp->cap,
-			    sizeof(*sp->v))) == NULL)
-				fatal("queue_store");
-		}
-		k = spare_seq++;
-		spare_name(kind, k, nm);
-		if (renameat(at, path, sfd, nm) == 0) {
-			sp->v[sp->n++] = k;
-			return 0;
-		}
-	}
-	return unlinkat(at, path, kind == 'd' ? AT_REMOVEDIR : 0);
-}
-
-/* Move a spare to at/path (which must not exist); -1 if none. */
-static int
-spare_take(struct spare *sp, char kind, int at, const char *path)
-{
-	char	 nm[12];
-
-	while (sp->n > 0) {
-		spare_name(kind, sp->v[sp->n - 1], nm);
-		if (renameat2(sfd, nm, at, path, RENAME_NOREPLACE) == 0) {
-			sp->n--;
-			return 0;
-		}
-		if (errno == EEXIST)
-			return -1;
-		sp->n--;	/* gone: forget it */
-	}
-	errno = ENOENT;
-	return -1;
-}
-
-/* A new file at/name open with flags: a spare, else created. */
-static int
-open_new(int at, const char *name, int flags)
-{
-	if (spare_take(&sfiles, 'f', at, name) == 0)
-		return openat(at, name, flags | O_TRUNC | O_CLOEXEC);
-	return openat(at, name, flags | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-}
-
-/* Start with an empty spare/: nothing in it is trusted. */
-static void
-spare_wipe(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd;
-
-	if ((fd = dup(sfd)) == -1 || (d = fdopendir(fd)) == NULL)
-		return;
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(sfd, de->d_name, 0) == -1 &&
-		    unlinkat(sfd, de->d_name, AT_REMOVEDIR) == -1)
-			rmtree_at(sfd, de->d_name);
-	}
-	closedir(d);
-}
-
 int
 queue_store_init(const char *root)
 {
@@ -195,11 +95,10 @@ queue_store_init(const char *root)
 	if ((incfd = opendir_at(rootfd, D_INCOMING)) == -1 ||
 	    (qfd = opendir_at(rootfd, D_QUEUE)) == -1 ||
 	    (cfd = opendir_at(rootfd, D_CORRUPT)) == -1 ||
-	    (sfd = opendir_at(rootfd, D_SPARE)) == -1) {
+	    qfs_spare_init(rootfd) == -1) {
 		queue_store_close();
 		return -1;
 	}
-	spare_wipe();
 	if (fsync(rootfd) == -1)
 		log_warn("queue: fsync spool");
 	return 0;
@@ -224,13 +123,8 @@ queue_store_close(void)
 		close(qfd);
 	if (cfd != -1)
 		close(cfd);
-	if (sfd != -1)
-		close(sfd);
-	rootfd = incfd = qfd = cfd = sfd = -1;
-	free(sfiles.v);
-	free(sdirs.v);
-	memset(&sfiles, 0, sizeof(sfiles));
-	memset(&sdirs, 0, sizeof(sdirs));
+	qfs_spare_close();
+	rootfd = incfd = qfd = cfd = -1;
 	free(dirty);
 	dirty = NULL;
 	ndirty = dirtycap = 0;
@@ -274,84 +168,6 @@ mark_dirty(struct qs_msg *m)
 	}
 	dirty[ndirty++] = m->msgid;
 	m->dirty = 1;
-}
-
-/* Remove dir/name and everything in it (one level). */
-static void
-rmtree_at(int at, const char *name)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd;
-
-	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
-		if (errno != ENOENT && unlinkat(at, name, 0) == -1)
-			log_warn("queue: remove %s", name);
-		return;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == -1)
-			log_warn("queue: unlink %s/%s", name, de->d_name);
-	}
-	closedir(d);
-	if (unlinkat(at, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
-		log_warn("queue: rmdir %s", name);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	 w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read a whole small file into b; -1 on error or when too large. */
-static int
-read_small(int at, const char *name, struct buf *b)
-{
-	char	 tmp[4096];
-	ssize_t	 n;
-	int	 fd;
-
-	buf_reset(b);
-	if ((fd = openat(at, name, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	for (;;) {
-		if ((n = read(fd, tmp, sizeof(tmp))) == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (b->len + (size_t)n > ENVELOPE_FILE_MAX) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		buf_add(b, tmp, (size_t)n);
-	}
-	close(fd);
-	return 0;
 }
 
 static void
@@ -441,7 +257,8 @@ recover_msg(const char *name, qs_evp_cb cb, void *arg)
 			    "message file missing");
 			continue;
 		}
-		if (read_small(mfd, de->d_name, &b) == -1) {
+		if (qfs_read_small(mfd, de->d_name, &b,
+		    ENVELOPE_FILE_MAX) == -1) {
 			move_corrupt(mfd, msgid, de->d_name, strerror(errno));
 			continue;
 		}
@@ -466,7 +283,7 @@ recover_msg(const char *name, qs_evp_cb cb, void *arg)
 	if (m->nevp == 0) {
 		RB_REMOVE(qs_msgs, &msgs, m);
 		free(m);
-		rmtree_at(qfd, name);
+		qfs_rmtree(qfd, name);
 		qdirty = 1;
 	}
 	return n;
@@ -490,7 +307,7 @@ queue_store_recover(qs_evp_cb cb, void *arg)
 			continue;
 		log_info("queue event=recover removed=incoming/%s",
 		    de->d_name);
-		rmtree_at(incfd, de->d_name);
+		qfs_rmtree(incfd, de->d_name);
 	}
 	closedir(d);
 	fsync(incfd);
@@ -559,7 +376,7 @@ queue_store_create(uint32_t *msgidp)
 		msgname(msgid, name);
 		if (faccessat(qfd, name, F_OK, 0) == 0)
 			continue;
-		if (spare_take(&sdirs, 'd', incfd, name) == 0)
+		if (qfs_take_dir(incfd, name) == 0)
 			break;
 		if (mkdirat(incfd, name, 0700) == -1) {
 			if (errno == EEXIST)
@@ -573,7 +390,7 @@ queue_store_create(uint32_t *msgidp)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/" F_MESSAGE, name);
-	if ((fd = open_new(incfd, path, O_RDWR)) == -1)
+	if ((fd = qfs_open_new(incfd, path, O_RDWR)) == -1)
 		goto fail;
 	if ((wfd = dup(fd)) == -1) {
 		close(fd);
@@ -589,7 +406,7 @@ queue_store_create(uint32_t *msgidp)
 	return wfd;
 fail:
 	saved = errno;
-	rmtree_at(incfd, name);
+	qfs_rmtree(incfd, name);
 	errno = saved;
 	return -1;
 }
@@ -637,7 +454,7 @@ inc_free(struct qs_incoming *i, int remove)
 
 	if (remove) {
 		msgname(i->msgid, name);
-		rmtree_at(incfd, name);
+		qfs_rmtree(incfd, name);
 	}
 	if (i->fd != -1)
 		close(i->fd);
@@ -669,9 +486,9 @@ write_envelope(int dfd, const char *name, const struct envelope *e,
 	buf_init(&b);
 	envelope_dump(e, &b);
 	(void)flags;
-	if ((fd = open_new(dfd, name, O_WRONLY)) == -1)
+	if ((fd = qfs_open_new(dfd, name, O_WRONLY)) == -1)
 		goto done;
-	if (write_all(fd, b.data, b.len) == -1 || (fdp == NULL &&
+	if (qfs_write_all(fd, b.data, b.len) == -1 || (fdp == NULL &&
 	    fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
@@ -704,128 +521,11 @@ set_fail(struct qs_commit *c, int err)
 		    "452 4.3.1 Temporary queue failure (%s)", strerror(err));
 }
 
-/*
- * The fsyncs of a batch run in parallel threads: the file system folds
- * concurrent fsyncs into one journal commit, which is what makes group
- * commit pay.  An item is an open fd, or a name under a directory fd.
- */
-struct qs_sync {
-	int		 fd;
-	int		 own;		/* close fd once synced */
-	size_t		 owner;		/* index of the commit */
-	int		 err;
-};
-
-struct qs_pool {
-	struct qs_sync	*items;
-	size_t		 n;
-	_Atomic size_t	 next;
-};
-
-static void
-sync_one(struct qs_sync *it)
-{
-	if (fsync(it->fd) == -1)
-		it->err = errno;
-}
-
-/*
- * A small pool of threads, started on first use (after the privilege
- * drop), runs the items of one sync_run at a time with the caller.
- */
-static pthread_mutex_t	 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 pool_work = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t	 pool_idle = PTHREAD_COND_INITIALIZER;
-static struct qs_sync	*job;
-static size_t		 job_n, job_next, job_done;
-static int		 pool_threads;
-
-static void *
-sync_worker(void *arg)
-{
-	size_t	 k;
-
-	(void)arg;
-	pthread_mutex_lock(&pool_mtx);
-	for (;;) {
-		while (job_next >= job_n)
-			pthread_cond_wait(&pool_work, &pool_mtx);
-		k = job_next++;
-		pthread_mutex_unlock(&pool_mtx);
-		sync_one(&job[k]);
-		pthread_mutex_lock(&pool_mtx);
-		if (++job_done == job_n)
-			pthread_cond_signal(&pool_idle);
-	}
-	return NULL;
-}
-
-static void
-sync_run(struct qs_sync *items, size_t n)
-{
-	pthread_t	 th;
-	size_t		 k;
-
-	if (n <= 1) {
-		for (k = 0; k < n; k++)
-			sync_one(&items[k]);
-		return;
-	}
-	pthread_mutex_lock(&pool_mtx);
-	while (pool_threads < QS_SYNC_THREADS - 1 &&
-	    (size_t)pool_threads < n - 1) {
-		if (pthread_create(&th, NULL, sync_worker, NULL) != 0)
-			break;
-		pthread_detach(th);
-		pool_threads++;
-	}
-	job = items;
-	job_n = n;
-	job_next = job_done = 0;
-	pthread_cond_broadcast(&pool_work);
-	while (job_next < job_n) {
-		k = job_next++;
-		pthread_mutex_unlock(&pool_mtx);
-		sync_one(&items[k]);
-		pthread_mutex_lock(&pool_mtx);
-		job_done++;
-	}
-	while (job_done < job_n)
-		pthread_cond_wait(&pool_idle, &pool_mtx);
-	job = NULL;
-	job_n = job_next = job_done = 0;
-	pthread_mutex_unlock(&pool_mtx);
-}
-
-struct qs_syncs {
-	struct qs_sync	*v;
-	size_t		 n, cap;
-};
-
-static struct qs_sync *
-sync_add(struct qs_syncs *ss, size_t owner, int fd, int own)
-{
-	struct qs_sync	*it;
-
-	if (ss->n == ss->cap) {
-		ss->cap = ss->cap ? ss->cap * 2 : 64;
-		if ((ss->v = reallocarray(ss->v, ss->cap,
-		    sizeof(*ss->v))) == NULL)
-			fatal("queue_store");
-	}
-	it = &ss->v[ss->n++];
-	memset(it, 0, sizeof(*it));
-	it->fd = fd;
-	it->own = own;
-	it->owner = owner;
-	return it;
-}
-
 /* Phase one of a commit: everything written in incoming/<msgid>; the
  * fsyncs it needs are queued in ss.  *dfdp: the message directory. */
 static int
 commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
-    struct qs_syncs *ss, int *dfdp)
+    struct qfs_syncs *ss, int *dfdp)
 {
 	struct stat	 sb;
 	char		 name[9], ename[17];
@@ -863,7 +563,7 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 		return -1;
 	}
 	*dfdp = dfd;
-	sync_add(ss, owner, i->fd, 0);
+	qfs_sync_add(ss, owner, i->fd, 0);
 	for (k = 0; k < i->nevp; k++) {
 		struct envelope *e = &i->evps[k];
 
@@ -877,9 +577,9 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 			set_fail(c, errno);
 			return -1;
 		}
-		sync_add(ss, owner, efd, 1);
+		qfs_sync_add(ss, owner, efd, 1);
 	}
-	sync_add(ss, owner, dfd, 0);
+	qfs_sync_add(ss, owner, dfd, 0);
 	return 0;
 }
 
@@ -888,8 +588,8 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 {
 	struct qs_incoming	**pp, *i;
 	struct qs_incoming	**incs;
-	struct qs_syncs		 ss = { NULL, 0, 0 };
-	struct qs_sync		 dirs[3];
+	struct qfs_syncs		 ss = { NULL, 0, 0 };
+	struct qfs_sync		 dirs[3];
 	char			 name[9];
 	size_t			 k, j;
 	int			 renamed = 0, err, *dfds;
@@ -913,7 +613,7 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 		commit_prepare(&cs[k], k, i, &ss, &dfds[k]);
 	}
 	/* 2: fsync messages, envelopes and their directories together */
-	sync_run(ss.v, ss.n);
+	qfs_sync_run(ss.v, ss.n);
 	for (j = 0; j < ss.n; j++) {
 		if (ss.v[j].err && cs[ss.v[j].owner].ok)
 			set_fail(&cs[ss.v[j].owner], ss.v[j].err);
@@ -940,8 +640,8 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 		memset(dirs, 0, sizeof(dirs));
 		dirs[0].fd = qfd;
 		dirs[1].fd = incfd;
-		dirs[2].fd = sfd;
-		sync_run(dirs, 3);
+		dirs[2].fd = qfs_spare_fd();
+		qfs_sync_run(dirs, 3);
 	}
 	if (renamed && (dirs[0].err || dirs[1].err)) {
 		err = dirs[0].err ? dirs[0].err : dirs[1].err;
@@ -997,7 +697,7 @@ queue_store_update(const struct envelope *e)
 	if (write_envelope(dfd, tmp, e, O_TRUNC, NULL) == -1)
 		goto done;
 	if (renameat2(dfd, tmp, dfd, ename, RENAME_EXCHANGE) == 0)
-		spare_put(&sfiles, 'f', dfd, tmp);	/* the old one */
+		qfs_put_file(dfd, tmp);	/* the old one */
 	else if (renameat(dfd, tmp, dfd, ename) == -1) {
 		saved = errno;
 		unlinkat(dfd, tmp, 0);
@@ -1037,18 +737,18 @@ remove_common(uint64_t evpid, const char *why)
 		close(dfd);
 	} else {
 		snprintf(path, sizeof(path), "%s/%s", name, ename);
-		if (spare_put(&sfiles, 'f', qfd, path) == -1)
+		if (qfs_put_file(qfd, path) == -1)
 			return -1;
 	}
 	if (m->nevp > 0)
 		m->nevp--;
 	if (m->nevp == 0) {
 		snprintf(path, sizeof(path), "%s/" F_MESSAGE, name);
-		if (spare_put(&sfiles, 'f', qfd, path) == -1 &&
+		if (qfs_put_file(qfd, path) == -1 &&
 		    errno != ENOENT)
 			log_warn("queue: unlink %s", path);
-		if (spare_put(&sdirs, 'd', qfd, name) == -1)
-			rmtree_at(qfd, name);	/* stray files */
+		if (qfs_put_dir(qfd, name) == -1)
+			qfs_rmtree(qfd, name);	/* stray files */
 		qdirty = 1;
 		m->dirty = 0;
 		RB_REMOVE(qs_msgs, &msgs, m);
@@ -1118,7 +818,7 @@ queue_store_load(uint64_t evpid, struct envelope *e)
 	snprintf(path, sizeof(path), "%08" PRIx32 "/%s",
 	    evpid_to_msgid(evpid), evpid_str(evpid, ename));
 	buf_init(&b);
-	if (read_small(qfd, path, &b) == -1) {
+	if (qfs_read_small(qfd, path, &b, ENVELOPE_FILE_MAX) == -1) {
 		buf_free(&b);
 		return -1;
 	}

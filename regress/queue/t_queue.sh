@@ -428,7 +428,7 @@ EOF
 	echo "$_t" | grep -q "^id=$_id .*state=held" ||
 	    atf_fail "held envelope not held: $_t"
 	[ "$(echo "$_t" | grep -c '^id=')" -eq 1 ] || atf_fail "queue: $_t"
-	$_c remove "$_id" >/dev/null || atf_fail "remove"
+	_o=$($_c remove "$_id" 2>&1) || atf_fail "remove: $_o"
 	[ -z "$($_c show queue)" ] || atf_fail "queue not empty after remove"
 	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "spool not empty"
 	smtpd_stop
