@@ -7,7 +7,7 @@ MANDIR	?= $(PREFIX)/share/man
 DESTDIR	?=
 
 CC	?= cc
-YACC	?= byacc
+YACC	:= byacc
 PKGS	:= libtls libevent libbsd-overlay libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
