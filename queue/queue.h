@@ -18,7 +18,7 @@
 
 #define SCHED_MAX_INFLIGHT		256
 #define SCHED_MAX_INFLIGHT_DOMAIN	64
-#define SCHED_MAX_INFLIGHT_USER		16
+#define SCHED_MAX_INFLIGHT_USER		8
 
 enum sched_state {
 	S_PENDING,	/* waiting for nexttry */
