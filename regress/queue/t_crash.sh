@@ -116,6 +116,11 @@ EOF
 	echo "delivered $(wc -l < "$SMTPD_DIR/delivered") files," \
 	    "$(wc -l < "$SMTPD_DIR/delivered.u") distinct; lost $c_lost;" \
 	    "duplicates $c_dups; delivered without a 250: $c_extra"
+	# what each restart found, and deliveries the log shows twice
+	grep 'queue event=started' "$SMTPD_LOG" | sed 's/.*envelopes=/restart: envelopes=/'
+	echo "envelopes delivered twice by the daemon's own account:" \
+	    "$(grep -o 'envelope=[0-9a-f]* event=delivered' "$SMTPD_LOG" |
+	    sort | uniq -d | wc -l)"
 	if [ "$c_lost" -ne 0 ]; then
 		comm -23 "$SMTPD_DIR/acked" "$SMTPD_DIR/delivered.u" | head >&2
 		atf_fail "$c_lost accepted messages lost"
