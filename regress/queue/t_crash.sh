@@ -118,6 +118,8 @@ EOF
 	    "duplicates $c_dups; delivered without a 250: $c_extra"
 	# what each restart found, and deliveries the log shows twice
 	grep 'queue event=started' "$SMTPD_LOG" | sed 's/.*envelopes=/restart: envelopes=/'
+	echo "temporary failures logged: $(grep -c 'event=tempfail' "$SMTPD_LOG")"
+	grep -m 3 'event=tempfail' "$SMTPD_LOG"
 	echo "envelopes delivered twice by the daemon's own account:" \
 	    "$(grep -o 'envelope=[0-9a-f]* event=delivered' "$SMTPD_LOG" |
 	    sort | uniq -d | wc -l)"
