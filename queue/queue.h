@@ -64,6 +64,9 @@ int	 scheduler_etrn(const char *domain);
  * the warning (delay). */
 void	 scheduler_bounced(uint64_t evpid, int removed);
 size_t	 scheduler_count(void);
+/* Pure: the delay before try retries + 1: retry, doubling, capped at
+ * max (defaults 5m and 4h when 0). */
+time_t	 scheduler_backoff(unsigned retries, time_t retry, time_t max);
 
 /* bounce.c */
 enum bounce_kind {

@@ -350,13 +350,14 @@ scheduler_count(void)
 	return nevp;
 }
 
-static time_t
-backoff(unsigned retries)
+time_t
+scheduler_backoff(unsigned retries, time_t retry, time_t max)
 {
-	time_t	 d = env->queue_retry > 0 ? env->queue_retry : 300;
-	time_t	 max = env->queue_retry_max > 0 ? env->queue_retry_max : 14400;
+	time_t	 d = retry > 0 ? retry : 300;
 	unsigned i;
 
+	if (max <= 0)
+		max = 14400;
 	for (i = 1; i < retries && d < max; i++)
 		d *= 2;
 	return d < max ? d : max;
@@ -433,7 +434,8 @@ scheduler_on_result(uint32_t type, uint64_t evpid, const char *line)
 			sched_fail(s);
 			return;
 		}
-		s->e.nexttry = now + backoff(s->e.retries);
+		s->e.nexttry = now + scheduler_backoff(s->e.retries,
+		    env->queue_retry, env->queue_retry_max);
 		if (s->e.nexttry > s->e.creation + ttl)
 			s->e.nexttry = s->e.creation + ttl;
 		if (wants_delay_notice(&s->e, now)) {
