@@ -21,6 +21,13 @@
 #include "proc.h"
 #include "proto.h"
 
+/*
+ * Envelopes of one message come from queue in one burst, but not always
+ * in one read: gathering waits this long for siblings before a
+ * transaction starts (and until every sibling has its route).
+ */
+#define MTA_BATCH_USEC	10000
+
 struct mta_env {
 	TAILQ_ENTRY(mta_env)	 entry;
 	uint32_t		 reqid;
@@ -199,7 +206,7 @@ batch_add(struct mta_env *e, struct route_hop *hops, size_t nhops,
 {
 	struct mta_task	*task;
 	struct mta_rcpt	*rc;
-	struct timeval	 tv = { 0, 0 };
+	struct timeval	 tv = { 0, MTA_BATCH_USEC };
 	uint64_t	 h = 0xcbf29ce484222325ULL;
 	char		 key[sizeof(task->key)];
 	size_t		 i;
@@ -248,7 +255,7 @@ batch_add(struct mta_env *e, struct route_hop *hops, size_t nhops,
 	strlcpy(rc->orcpt, e->evp.dsn_orcpt, sizeof(rc->orcpt));
 	rc->dsn_notify = e->evp.dsn_notify;
 	rc->status = RCPT_PENDING;
-	/* start at the next turn of the loop: siblings arrive together */
+	/* start soon: siblings arrive together */
 	if (!evtimer_pending(&batch_ev, NULL))
 		evtimer_add(&batch_ev, &tv);
 }
@@ -300,7 +307,7 @@ on_route(struct imsg *imsg)
 		close(e->fd);
 		free(e);
 		if (!TAILQ_EMPTY(&batch) && !evtimer_pending(&batch_ev, NULL)) {
-			struct timeval tv = { 0, 0 };
+			struct timeval tv = { 0, MTA_BATCH_USEC };
 			evtimer_add(&batch_ev, &tv);
 		}
 		return;

@@ -505,6 +505,21 @@ dsn_body()
 }
 dsn_cleanup() { smtpd_cleanup; }
 
+atf_test_case ipv6 cleanup
+ipv6_head() { atf_set descr "an IPv6 hop, with an IPv6 source address"; }
+ipv6_body()
+{
+	msg
+	[ -n "$(ip -6 addr show lo 2>/dev/null)" ] || atf_skip "no ::1"
+	peer_start p 25251 -l ::1
+	drive -h "[::1]:25251:no:::1" a@x.test
+	atf_check_equal Ok "$(result_of a@x.test)"
+	peer_wait p 1 5
+	atf_check_equal ::1 "$(peer_meta p 1 client_addr)"
+	grep -q 'hop=\[::1\]:25251 ' log || atf_fail "$(cat log)"
+}
+ipv6_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case plain
@@ -534,4 +549,5 @@ atf_init_test_cases()
 	atf_add_test_case dead_gateway
 	atf_add_test_case smtputf8
 	atf_add_test_case dsn
+	atf_add_test_case ipv6
 }

@@ -554,6 +554,36 @@ hostile_body()
 }
 hostile_cleanup() { smtpd_cleanup; }
 
+atf_test_case show_relays cleanup
+show_relays_head() { atf_set descr "smtpctl show relays: relay health after a failover"; }
+show_relays_body()
+{
+	peer_start b 25568 --reply greeting=421:busy
+	peer_start c 25569
+	smtpd_setup 25570 <<-EOT
+	$(conf 'action "r" relay host "127.0.0.1:25568;127.0.0.1:25569"
+	match from local for any action "r"')
+	EOT
+	smtpd_start
+	send a@example.test b@x.test
+	peer_wait c 1
+	"$SMTPCTL_BIN" -s "$SMTPD_SOCK" show relays > out 2> err ||
+	    atf_skip "smtpctl show relays not available: $(cat err)"
+	grep -q '^127.0.0.1:25568 .*state=cooldown failures=1 .*last_error="greeting: 421 busy"' out ||
+	    atf_fail "no cooldown for the failed relay: $(cat out)"
+	grep -q '^127.0.0.1:25569 .*state=up failures=0 .*delivered=1' out ||
+	    atf_fail "working relay: $(cat out)"
+	"$SMTPCTL_BIN" -s "$SMTPD_SOCK" show relays --json > out.json 2> err ||
+	    atf_fail "no JSON: $(cat err)"
+	grep -q '"address":"127.0.0.1","port":25568,.*"state":"cooldown"' out.json ||
+	    atf_fail "JSON: $(cat out.json)"
+	# the failed relay now comes after the working one: no new attempt
+	send a@example.test c@x.test
+	peer_wait c 2
+	atf_check_equal 1 "$(peer_conns b)"
+}
+show_relays_cleanup() { smtpd_cleanup; }
+
 atf_test_case load_dead_gateway cleanup
 load_dead_gateway_head()
 {
@@ -628,5 +658,6 @@ atf_init_test_cases()
 	atf_add_test_case drop_mid_data
 	atf_add_test_case partial_rcpt
 	atf_add_test_case hostile
+	atf_add_test_case show_relays
 	atf_add_test_case load_dead_gateway
 }

@@ -8,7 +8,7 @@
  *	  [-c cafile] [-n] [-a user:pass] [-H helo] [-N messages]
  *	  [-t seconds] [-8] [-u] [-D ret:envid:notify:orcpt] rcpt...
  * -D: DSN (ret full|hdrs, envid, notify letters s f d n, ORCPT address)
- * hop: addr:port[:no|opportunistic|require|smtps[:src]]
+ * hop: addr:port[:no|opportunistic|require|smtps[:src]], IPv6 as [addr]
  */
 #include <sys/stat.h>
 
@@ -63,6 +63,7 @@ mta_result(struct mta_task *t, struct mta_rcpt *r)
 	if (--left == 0) {
 		printf("DONE ok=%lu tempfail=%lu permfail=%lu\n", nok, ntemp,
 		    nperm);
+		fflush(stdout);
 		exit(0);
 	}
 }
@@ -75,6 +76,7 @@ on_timeout(int fd, short ev, void *arg)
 	(void)arg;
 	printf("TIMEOUT left=%lu ok=%lu tempfail=%lu permfail=%lu\n", left,
 	    nok, ntemp, nperm);
+	fflush(stdout);
 	exit(1);
 }
 
@@ -141,15 +143,22 @@ main(int argc, char *argv[])
 			memset(h, 0, sizeof(*h));
 			if ((spec = strdup(optarg)) == NULL)
 				err(1, NULL);
-			p = strsep(&spec, ":");
+			if (*spec == '[') {
+				p = strsep(&spec, "]");
+				p++;
+				if (spec == NULL || *spec != ':')
+					errx(2, "bad hop %s", optarg);
+				spec++;
+			} else
+				p = strsep(&spec, ":");
 			strlcpy(h->addr, p, sizeof(h->addr));
 			strlcpy(h->host, p, sizeof(h->host));
 			if ((p = strsep(&spec, ":")) == NULL)
 				errx(2, "hop without port");
 			h->port = (uint16_t)atoi(p);
 			h->tls = tls_mode(strsep(&spec, ":"));
-			if ((p = strsep(&spec, ":")) != NULL)
-				strlcpy(h->src, p, sizeof(h->src));
+			if (spec != NULL)	/* the rest: IPv6 has colons */
+				strlcpy(h->src, spec, sizeof(h->src));
 			break;
 		case 'H':
 			helo = optarg;
