@@ -53,7 +53,7 @@ crash_body()
 	C_TOKEN=crash$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 	c_n=${CRASH_N:-2000}
 	c_p=4
-	LOCALUSER=""
+	LOCALUSER="user $(id -un)"
 	if [ "$(id -u)" = 0 ]; then
 		LOCALUSER="user _smtptest"
 	fi
@@ -88,6 +88,13 @@ EOF
 		c_pid=$(cat "$SMTPD_DIR/smtpd.pid")
 		kill -KILL -- "-$c_pid" 2>/dev/null
 		wait "$c_pid" 2>/dev/null
+		# the dying children may hold the listener a moment longer
+		c_w=50
+		while [ -n "$(ss -Hltn "sport = :$PORT" 2>/dev/null)" ] &&
+		    [ $c_w -gt 0 ]; do
+			sleep 0.1
+			c_w=$((c_w - 1))
+		done
 		c_kills=$((c_kills + 1))
 		echo "kill $c_kills at $(date +%s.%N)"
 		smtpd_start

@@ -6,11 +6,13 @@
 
 . "$(atf_get_srcdir)/../lib/smtpd.sh"
 
-# Local deliveries run as _smtptest when root, as ourselves otherwise.
+# Local deliveries run as _smtptest when root, as ourselves otherwise;
+# `user NAME` makes every local recipient valid.
 q_world()
 {
 	h_world
-	LOCALUSER=""
+	# every local recipient is a virtual one delivered as that user
+	LOCALUSER="user $(id -un)"
 	if [ "$(id -u)" = 0 ]; then
 		id _smtptest >/dev/null 2>&1 ||
 		    atf_fail "user _smtptest missing: run tools/setup.sh --users"
