@@ -32,6 +32,10 @@ struct mda_user {
 int	mda_user_resolve(const struct action *, const struct envelope *,
 	    struct mda_user *, enum mda_result *r, char *line, size_t len);
 
+/* "maildir", "mbox", "mda", "lmtp", or "pipe" / "file" for an alias
+ * target (mda_alias_target). */
+const char	*mda_method(const struct action *, const struct envelope *);
+
 /*
  * Fork the delivery child (its own process group): it keeps only the
  * message fd and the result pipe, becomes the user (setgroups, setresgid,

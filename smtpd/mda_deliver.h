@@ -32,6 +32,17 @@ struct mda_vars {
 };
 
 /*
+ * An alias expanded to "|command" or "/file" (lka_expand.c) arrives as
+ * the envelope's rcpt; it is one only when rcpt differs from the address
+ * given at RCPT, so a sender's own <|cmd@domain> is just an address.
+ * Returns '|', '/' or 0.  Pure.
+ */
+int	mda_alias_target(const struct envelope *);
+/* The address for Delivered-To, %{rcpt} and $RECIPIENT: the original
+ * recipient for an alias target, else rcpt. */
+const char *mda_rcpt(const struct envelope *);
+
+/*
  * Expand `~` (leading only) and %{user} %{rcpt} %{rcpt.user}
  * %{rcpt.domain} %{sender} (%u = %{user}, %d = %{rcpt.domain}, %% = %)
  * in fmt into out.  Substituted values are made path-safe: '/', control
