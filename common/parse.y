@@ -252,6 +252,22 @@ global		: HOSTNAME STRING	{
 			    $<lineno>3);
 			free($3);
 		}
+		| MDA STRING string	{
+			/* `mda timeout D`: the local delivery time limit
+			 * (the word after `mda` is lexed as a name) */
+			if (strcmp($2, "timeout") != 0)
+				perr($<lineno>2, "unknown mda option \"%s\"",
+				    $2);
+			else {
+				set_duration(&conf->mda_timeout, $3,
+				    $<lineno>3);
+				if (conf->mda_timeout == 0)
+					perr($<lineno>3, "mda timeout must "
+					    "not be 0");
+			}
+			free($2);
+			free($3);
+		}
 		| SMTP smtpopt
 		;
 

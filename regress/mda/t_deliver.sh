@@ -291,6 +291,35 @@ root_refused_cleanup()
 	h_cleanup
 }
 
+atf_test_case time_limit cleanup
+time_limit_head()
+{
+	atf_set descr "mda timeout: a command running past it is killed and the delivery is retried"
+}
+time_limit_body()
+{
+	h_init
+	smtpd_setup 24107 /dev/null
+	h_userdir "$SMTPD_DIR/state"
+	{ echo 'mda timeout 1s'
+	  h_conf "action \"local\" mda \"/bin/sh -c 'echo \$\$ > @DIR@/state/pid; exec sleep 60'\" user $DUSER"
+	} | smtpd_setup 24107 -
+	smtpd_start
+	h_message slow@example.test
+	SMTP_BODY=body.txt smtp_send 24107 sender@example.org \
+	    slow@example.test >/dev/null
+	h_wait_log "method=mda result=TempFail"
+	atf_check -o match:"4\.4\.7 mda command timed out after 1s" \
+	    grep "method=mda result=TempFail" "$SMTPD_LOG"
+	pid=$(cat "$SMTPD_DIR/state/pid")
+	atf_check -s exit:1 -e ignore kill -0 "$pid"
+	smtpd_stop
+}
+time_limit_cleanup()
+{
+	h_cleanup
+}
+
 atf_test_case mbox cleanup
 mbox_head()
 {
@@ -357,4 +386,5 @@ atf_init_test_cases()
 	atf_add_test_case mda_failure
 	atf_add_test_case aliases
 	atf_add_test_case root_refused
+	atf_add_test_case time_limit
 }
