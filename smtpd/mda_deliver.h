@@ -73,7 +73,8 @@ void	mda_diag_escape(char *dst, size_t dstlen, const char *s, size_t n,
 enum mda_result	mda_maildir_deliver(int msgfd, const char *dir,
 		    const struct envelope *, char *err, size_t errlen);
 /* Append to the mbox file path (created 0600 if missing): fcntl lock,
- * dotlock path.lock, "From " line, mboxrd escaping; on a failed write
+ * dotlock path.lock (fcntl only where the directory is not writable,
+ * e.g. an alias /file), "From " line, mboxrd escaping; on a failed write
  * the file is truncated back to its original size. */
 enum mda_result	mda_mbox_deliver(int msgfd, const char *path,
 		    const struct envelope *, char *err, size_t errlen);

@@ -263,6 +263,27 @@ ATF_TC_BODY(alias_targets, tc)
 	ATF_CHECK_MSG(strstr(got, want) != NULL, "%s", got);
 	free(got);
 
+	/* A /file in a directory the user cannot write: no dotlock, the
+	 * fcntl lock is enough. */
+	snprintf(path, sizeof path, "%s/ro", dir);
+	ATF_REQUIRE(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/ro/file", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	if (geteuid() == 0)
+		ATF_REQUIRE(chown(path, tuid, (gid_t)-1) == 0);
+	snprintf(path, sizeof path, "%s/ro", dir);
+	ATF_REQUIRE(chmod(path, 0555) == 0);
+	test_envelope(&e, "s@x", "a@example.net");
+	snprintf(e.rcpt, sizeof e.rcpt, "%s/ro/file", dir);
+	ATF_CHECK_EQ_MSG(spawn_env(&a, &e, line, sizeof line), MDA_OK, "%s",
+	    line);
+	snprintf(path, sizeof path, "%s/ro/file", dir);
+	got = slurp(path, NULL);
+	ATF_CHECK_MSG(strstr(got, want) != NULL, "%s", got);
+	free(got);
+	snprintf(path, sizeof path, "%s/ro", dir);
+	chmod(path, 0755);
+
 	/* <|/usr/bin/touch DIR/pwned@example.net> as given at RCPT is an
 	 * address: it goes to the maildir, nothing is run. */
 	test_envelope(&e, "s@x", "");
