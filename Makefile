@@ -48,7 +48,7 @@ $(OO)/common/parse.c: common/parse.y
 	$(YACC) -o $@ $<
 
 $(OO)/common/parse.o: $(OO)/common/parse.c
-	$(CC) $(CFLAGS) -Wno-unused-but-set-variable -Wno-missing-prototypes -c -o $@ $<
+	$(CC) $(CFLAGS) -Wno-unused-but-set-variable -Wno-missing-prototypes -MMD -MP -c -o $@ $<
 
 $(OO)/%.o: %.c
 	@mkdir -p $(@D)

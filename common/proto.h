@@ -70,7 +70,9 @@ enum imsg_type {
 				 *   u32 port, u32 tls (enum relay_tls),
 				 *   u32 no_verify, str source address,
 				 *   str label, str auth user, str auth
-				 *   password, str helo, str ca file */
+				 *   password, str helo, str ca file;
+				 * then u32 random (1: mta shuffles the
+				 * hops per message; common/route.h) */
 
 	/* --- control -> others: requests (peerid = control client id)
 	 * Answers come back as IMSG_CTL_REPLY (str text chunk, more follow)
@@ -107,7 +109,8 @@ enum imsg_type {
 enum route_status {
 	ROUTE_OK,
 	ROUTE_TEMPFAIL,
-	ROUTE_PERMFAIL
+	ROUTE_PERMFAIL,
+	ROUTE_LOOP		/* a hop is ourselves: 5.4.6, bounce */
 };
 
 #endif

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "parent.h"
 #include "proc.h"
+#include "control/sendmail.h"
 
 static void	usage(void) __attribute__((noreturn));
 
@@ -219,5 +220,7 @@ main(int argc, char *argv[], char *envp[])
 		log_debug("parent event=forked process=%s pid=%ld",
 		    proc_name(i), (long)pids[i]);
 	}
+	/* Mail sendmail spooled while the daemon was down (control). */
+	offline_pickup(env->spool, env->control_socket);
 	parent_main(pids);
 }

@@ -302,7 +302,7 @@ time_limit_body()
 	smtpd_setup 24107 /dev/null
 	h_userdir "$SMTPD_DIR/state"
 	{ echo 'mda timeout 1s'
-	  h_conf "action \"local\" mda \"/bin/sh -c 'echo \$\$ > @DIR@/state/pid; exec sleep 60'\" user $DUSER"
+	  h_conf "action \"local\" mda \"/bin/sh -c 'echo \$\$ >> @DIR@/state/pid; exec sleep 60'\" user $DUSER"
 	} | smtpd_setup 24107 -
 	smtpd_start
 	h_message slow@example.test
@@ -311,7 +311,7 @@ time_limit_body()
 	h_wait_log "method=mda result=TempFail"
 	atf_check -o match:"4\.4\.7 mda command timed out after 1s" \
 	    grep "method=mda result=TempFail" "$SMTPD_LOG"
-	pid=$(cat "$SMTPD_DIR/state/pid")
+	pid=$(head -n 1 "$SMTPD_DIR/state/pid")
 	atf_check -s exit:1 -e ignore kill -0 "$pid"
 	smtpd_stop
 }
