@@ -43,7 +43,8 @@ mda_user_resolve(const struct action *a, const struct envelope *e,
 		pw = getpwuid(getuid());
 		name = "(invoking user)";
 	} else {
-		name = a->user ? a->user : e->user;
+		/* lka chose the user (it already applied `user NAME`). */
+		name = e->user[0] ? e->user : a->user ? a->user : "";
 		if (name[0] == '\0') {
 			snprintf(line, len, "550 5.1.1 no local user for this "
 			    "recipient");

@@ -25,8 +25,9 @@ struct mda_user {
 
 /*
  * Who the delivery runs as: started without root, the invoking user; as
- * root the action's `user NAME`, else the envelope's local user, and
- * never uid 0 ("550 5.2.0 delivery as root refused: add an alias").
+ * root the envelope's local user (lka's choice), else the action's
+ * `user NAME`, and never uid 0 ("550 5.2.0 delivery as root refused:
+ * add an alias").
  * 0, or -1 with the result in *r and its line.
  */
 int	mda_user_resolve(const struct action *, const struct envelope *,

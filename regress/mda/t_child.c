@@ -67,7 +67,12 @@ ATF_TC_BODY(resolve_user, tc)
 	ATF_CHECK_EQ(u.uid, pw->pw_uid);
 	ATF_CHECK_STREQ(u.name, TEST_USER);
 
-	/* The action's user wins, and it cannot be root either. */
+	/* Without a local user in the envelope, the action's user; it
+	 * cannot be root either. */
+	e.user[0] = '\0';
+	action_init(&a, A_MAILDIR, NULL, TEST_USER);
+	ATF_REQUIRE(mda_user_resolve(&a, &e, &u, &r, line, sizeof line) == 0);
+	ATF_CHECK_EQ(u.uid, pw->pw_uid);
 	action_init(&a, A_MAILDIR, NULL, "root");
 	ATF_CHECK_EQ(mda_user_resolve(&a, &e, &u, &r, line, sizeof line), -1);
 	ATF_CHECK_EQ(r, MDA_PERMFAIL);
