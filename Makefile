@@ -7,7 +7,7 @@ MANDIR	?= $(PREFIX)/share/man
 DESTDIR	?=
 
 CC	?= cc
-YACC	?= byacc
+YACC	:= byacc
 PKGS	:= libtls libevent libbsd-overlay libcares
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -48,7 +48,7 @@ $(OO)/common/parse.c: common/parse.y
 	$(YACC) -o $@ $<
 
 $(OO)/common/parse.o: $(OO)/common/parse.c
-	$(CC) $(CFLAGS) -Wno-unused-but-set-variable -Wno-missing-prototypes -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) -Wno-unused-but-set-variable -Wno-unused-parameter -Wno-missing-prototypes -MMD -MP -c -o $@ $<
 
 $(OO)/%.o: %.c
 	@mkdir -p $(@D)

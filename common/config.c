@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@ static int	config_ipv6_loopback(void);
 static void	config_defaults(struct smtpd_config *);
 static void	listener_add(struct smtpd_config *, const struct listener *,
 		    const struct sockaddr *, socklen_t);
+static int	listener_overlap(const struct listener *,
+		    const struct listener *);
 
 void
 config_error(const char *file, int line, const char *fmt, ...)
@@ -81,6 +84,7 @@ config_defaults(struct smtpd_config *c)
 	c->timeout_data = 10 * 60;
 	c->max_errors = 10;
 	c->max_auth_failures = 3;
+	c->mda_timeout = 10 * 60;
 	c->ctl_fd = -1;
 }
 
@@ -404,6 +408,30 @@ config_listen(struct smtpd_config *c, const struct listener *tmpl,
 		listener_add(c, &l, (struct sockaddr *)&sin6, sizeof(sin6));
 		return 0;
 	}
+	/* An interface name: every IPv4 and IPv6 address it has. */
+	{
+		struct ifaddrs *ifap, *ifa;
+
+		if (getifaddrs(&ifap) == 0) {
+			for (ifa = ifap; ifa != NULL; ifa = ifa->ifa_next) {
+				if (ifa->ifa_addr == NULL ||
+				    strcmp(ifa->ifa_name, host) != 0)
+					continue;
+				if (ifa->ifa_addr->sa_family == AF_INET)
+					listener_add(c, &l, ifa->ifa_addr,
+					    sizeof(struct sockaddr_in));
+				else if (ifa->ifa_addr->sa_family == AF_INET6)
+					listener_add(c, &l, ifa->ifa_addr,
+					    sizeof(struct sockaddr_in6));
+				else
+					continue;
+				n++;
+			}
+			freeifaddrs(ifap);
+			if (n > 0)
+				return 0;
+		}
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -423,6 +451,27 @@ config_listen(struct smtpd_config *c, const struct listener *tmpl,
 		return -1;
 	}
 	return 0;
+}
+
+/* 1 if l is a wildcard address of m's family and port, or m of l's. */
+static int
+listener_overlap(const struct listener *l, const struct listener *m)
+{
+	const struct sockaddr_in	*a4, *b4;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (l->ss.ss_family != m->ss.ss_family || l->port != m->port)
+		return 0;
+	if (l->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)&l->ss;
+		b4 = (const struct sockaddr_in *)&m->ss;
+		return a4->sin_addr.s_addr == htonl(INADDR_ANY) ||
+		    b4->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	a6 = (const struct sockaddr_in6 *)&l->ss;
+	b6 = (const struct sockaddr_in6 *)&m->ss;
+	return IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr);
 }
 
 /* Does a routes table hold only gateway specs that parse? */
@@ -492,6 +541,9 @@ config_check(struct smtpd_config *c)
 	char		 err[1024];
 	int		 errors = 0, npki = 0;
 
+	/* `queue retry 6h` alone raises the backoff cap with it. */
+	if (c->queue_retry > c->queue_retry_max)
+		c->queue_retry_max = c->queue_retry;
 	TAILQ_FOREACH(p, &c->pkis, entry)
 		npki++;
 	TAILQ_FOREACH(l, &c->listeners, entry) {
@@ -516,6 +568,12 @@ config_check(struct smtpd_config *c)
 				    "listen on %s port %u: already listening "
 				    "there (line %d)", m->name, m->port,
 				    l->line);
+				errors++;
+			} else if (listener_overlap(l, m)) {
+				config_error(c->conf_path, m->line,
+				    "listen on %s port %u: overlaps the "
+				    "wildcard listener of line %d", m->name,
+				    m->port, l->line);
 				errors++;
 			}
 		}

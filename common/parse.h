@@ -10,8 +10,11 @@
 
 /* Parse path into cfg; returns the number of errors printed. */
 int	parse_config(struct smtpd_config *, const char *path);
+/* Macros (macro.c); persist marks -D ones, which a file cannot change. */
+void		 macro_set(const char *name, const char *value, int persist);
+const char	*macro_get(const char *name);
 /* Drop the macros of the last file (keeps those of -D). */
-void	parse_clear_macros(void);
+void		 parse_clear_macros(void);
 
 /* config.c helpers the grammar calls. */
 void	config_error(const char *file, int line, const char *, ...)

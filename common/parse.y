@@ -41,14 +41,6 @@ typedef struct {
 } YYSTYPE;
 #define YYSTYPE_IS_DECLARED 1
 
-struct macro {
-	struct macro	*next;
-	char		*name;
-	char		*value;
-	int		 persist;	/* -D */
-};
-
-static struct macro		*macros;
 static struct smtpd_config	*conf;
 static const char		*pfile;
 static FILE			*pfp;
@@ -85,14 +77,13 @@ static struct table *anon_table(int);
 static struct table *table_ref(const char *, int);
 static const char *path_resolve(const char *);
 static void	 anon_drop(struct table *);
+static void	 lungetc(int);
 static struct action *action_get(void);
 static struct rule *rule_get(void);
 static void	 statement_reset(void);
 static void	 action_hosts(struct action *, struct table *, int);
 static void	 action_host(struct action *, const char *, int);
 static void	 rule_actions(struct rule *, struct table *, int);
-static void	 macro_set(const char *, const char *, int);
-static const char *macro_get(const char *);
 static void	 resolver_add(const char *, uint16_t, int);
 static void	 resolver_add_spec(const char *, int);
 static void	 set_duration(time_t *, const char *, int);
@@ -119,6 +110,8 @@ static int	 tls_listener_check(int, int);
 %type	<v.number>	yesno negation port
 %type	<v.kv>		tkv
 %type	<v.table>	tentries tlist tableref
+%destructor	{ free($$); } <v.string>
+%destructor	{ free($$.key); free($$.val); } <v.kv>
 %%
 
 grammar		: /* empty */
@@ -252,9 +245,9 @@ global		: HOSTNAME STRING	{
 			    $<lineno>3);
 			free($3);
 		}
+		| SMTP smtpopt
 		| MDA STRING string	{
-			/* `mda timeout D`: the local delivery time limit
-			 * (the word after `mda` is lexed as a name) */
+			/* After `mda` the lexer reads a name: the option. */
 			if (strcmp($2, "timeout") != 0)
 				perr($<lineno>2, "unknown mda option \"%s\"",
 				    $2);
@@ -262,13 +255,12 @@ global		: HOSTNAME STRING	{
 				set_duration(&conf->mda_timeout, $3,
 				    $<lineno>3);
 				if (conf->mda_timeout == 0)
-					perr($<lineno>3, "mda timeout must "
-					    "not be 0");
+					perr($<lineno>3, "mda timeout must not "
+					    "be 0");
 			}
 			free($2);
 			free($3);
 		}
-		| SMTP smtpopt
 		;
 
 smtpopt		: MAX_MESSAGE_SIZE string {
@@ -972,6 +964,17 @@ lgetc(void)
 	if (c == '\\') {
 		int next = getc(pfp);
 
+		if (next == '\r') {		/* CRLF file */
+			int after = getc(pfp);
+
+			if (after == '\n') {
+				plineno++;
+				return ' ';
+			}
+			lungetc(after);
+			lungetc(next);
+			return c;
+		}
 		if (next == '\n') {
 			plineno++;
 			return ' ';
@@ -1030,7 +1033,7 @@ macro_def_ahead(void)
 static int
 is_word_char(int c)
 {
-	if (c == EOF || isspace(c))
+	if (c == EOF || isspace(c) || iscntrl(c))
 		return 0;
 	return strchr("{}<>,=\"'", c) == NULL;
 }
@@ -1125,6 +1128,10 @@ top:
 		yylval.v.string = xstrdup(buf);
 		prevtok = TABLEREF;
 		return TABLEREF;
+	}
+	if (c == '\0' || (iscntrl(c) && c != '\n')) {
+		lerr(yylval.lineno, "invalid control character 0x%02x", c);
+		return ERROR;
 	}
 	if (c == '{')
 		pbrace++;
@@ -1418,78 +1425,6 @@ anon_drop(struct table *t)
 {
 	TAILQ_REMOVE(&conf->tables, t, entry);
 	table_free(t);
-}
-
-static void
-macro_set(const char *name, const char *value, int persist)
-{
-	struct macro	*m;
-
-	for (m = macros; m != NULL; m = m->next)
-		if (strcmp(m->name, name) == 0)
-			break;
-	if (m != NULL) {
-		if (m->persist && !persist)
-			return;		/* -D wins */
-		free(m->value);
-		m->value = xstrdup(value);
-		m->persist = persist;
-		return;
-	}
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		abort();
-	m->name = xstrdup(name);
-	m->value = xstrdup(value);
-	m->persist = persist;
-	m->next = macros;
-	macros = m;
-}
-
-static const char *
-macro_get(const char *name)
-{
-	struct macro	*m;
-
-	for (m = macros; m != NULL; m = m->next)
-		if (strcmp(m->name, name) == 0)
-			return m->value;
-	return NULL;
-}
-
-void
-parse_clear_macros(void)
-{
-	struct macro	*m, **pm;
-
-	for (pm = &macros; (m = *pm) != NULL; ) {
-		if (m->persist) {
-			pm = &m->next;
-			continue;
-		}
-		*pm = m->next;
-		free(m->name);
-		free(m->value);
-		free(m);
-	}
-}
-
-int
-config_define(const char *nameval)
-{
-	const char	*eq, *s;
-	char		*name;
-
-	if (nameval == NULL || (eq = strchr(nameval, '=')) == NULL ||
-	    eq == nameval)
-		return -1;
-	for (s = nameval; s < eq; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return -1;
-	if ((name = strndup(nameval, (size_t)(eq - nameval))) == NULL)
-		abort();
-	macro_set(name, eq + 1, 1);
-	free(name);
-	return 0;
 }
 
 static void

@@ -21,11 +21,8 @@
 
 enum proc_id		 smtpd_process = PROC_PARENT;
 
-/*
- * The configuration of this process.  Weak so that the grammar's own
- * definition (config.c), if it has one, wins without a clash.
- */
-struct smtpd_config	*env __attribute__((weak));
+/* The configuration of this process (config.h). */
+struct smtpd_config	*env;
 
 static const char *const proc_names[PROC_COUNT] = {
 	"parent", "smtp", "lka", "queue", "mta", "control"
@@ -38,6 +35,7 @@ static struct imsgchan	*proc_chans[PROC_COUNT];
 static int		 proc_chan_fds[PROC_COUNT];	/* valid if chan set */
 static proc_dispatch	 proc_cb;
 static proc_close_cb	 proc_on_close_cb;
+static size_t		 proc_argv0_len;
 
 const char *
 proc_name(enum proc_id id)
@@ -155,6 +153,29 @@ proc_setup(enum proc_id self, proc_dispatch dispatch)
 }
 
 void
+proc_title_init(int argc, char *argv[], char *envp[])
+{
+	if (argc > 0 && argv[0] != NULL)
+		proc_argv0_len = strlen(argv[0]);
+	setproctitle_init(argc, argv, envp);
+}
+
+void
+proc_title(const char *name)
+{
+	size_t	 len = strlen("smtpd: ") + strlen(name);
+	int	 pad = 0;
+
+	/*
+	 * libbsd marks a title shorter than the old argv[0] with a '.' or
+	 * a ' ' where argv[0] ended; trailing spaces are quieter.
+	 */
+	if (proc_argv0_len >= len && proc_argv0_len - len < 256)
+		pad = (int)(proc_argv0_len - len) + 1;
+	setproctitle("%s%*s", name, pad, "");
+}
+
+void
 proc_job_child(void)
 {
 	int	 i;
@@ -208,7 +229,7 @@ proc_child_start(enum proc_id self, const char *user, const char *root,
     proc_dispatch dispatch)
 {
 	smtpd_process = self;
-	setproctitle("%s", proc_name(self));
+	proc_title(proc_name(self));
 	log_procname(proc_name(self));
 	event_init();
 	proc_drop_privileges(user, root);

@@ -59,6 +59,15 @@ void	 control_main(void) __attribute__((noreturn));
 void	 proc_child_start(enum proc_id self, const char *user,
 	    const char *root, proc_dispatch);
 
+/*
+ * Process titles.  proc_title_init() (main, before anything touches argv
+ * or environ) wraps setproctitle_init(); proc_title("lka") shows
+ * "smtpd: lka" in ps, padded with spaces past the original argv[0] so
+ * that no stray byte of the old command line shows after it.
+ */
+void	 proc_title_init(int argc, char *argv[], char *envp[]);
+void	 proc_title(const char *name);
+
 /* Set up the channels of this process (after event_init()). */
 void	 proc_setup(enum proc_id self, proc_dispatch);
 /*

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ static int	table_parse_xmail_line(struct table *, char *, int, char *,
 		    size_t);
 static char	*table_xstrdup(const char *);
 static int	table_parse_cidr(const char *, int *, unsigned char *, int *);
+static size_t	table_hash(const char *);
+static void	table_index_add(struct table *, size_t);
+static void	table_index_build(struct table *);
 
 static void
 table_err(char *err, size_t errlen, const char *fmt, ...)
@@ -65,6 +69,58 @@ table_new(const char *name, enum table_backend backend, const char *path)
 	return t;
 }
 
+/* FNV-1a of the lower-cased key. */
+static size_t
+table_hash(const char *s)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)tolower((unsigned char)*s);
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+static void
+table_index_add(struct table *t, size_t i)
+{
+	size_t	h;
+
+	if (t->hcount + 1 > t->hcap / 2) {
+		table_index_build(t);
+		if (t->hcount == t->nentries)
+			return;		/* the rebuild took entry i in */
+	}
+	h = table_hash(t->entries[i].key) & (t->hcap - 1);
+	while (t->hidx[h] != 0)
+		h = (h + 1) & (t->hcap - 1);
+	t->hidx[h] = i + 1;
+	t->hcount++;
+}
+
+/* Index every entry, in a table at most a quarter full. */
+static void
+table_index_build(struct table *t)
+{
+	size_t	cap = 16, i, h;
+
+	while (cap / 4 < t->nentries + 1)
+		cap *= 2;
+	free(t->hidx);
+	if ((t->hidx = calloc(cap, sizeof(*t->hidx))) == NULL)
+		abort();
+	t->hcap = cap;
+	t->hcount = 0;
+	for (i = 0; i < t->nentries; i++) {
+		h = table_hash(t->entries[i].key) & (cap - 1);
+		while (t->hidx[h] != 0)
+			h = (h + 1) & (cap - 1);
+		t->hidx[h] = i + 1;
+		t->hcount++;
+	}
+}
+
 void
 table_add(struct table *t, const char *key, const char *value,
     const char *options, int line)
@@ -80,6 +136,7 @@ table_add(struct table *t, const char *key, const char *value,
 	n->value = table_xstrdup(value);
 	n->options = table_xstrdup(options);
 	n->line = line;
+	table_index_add(t, t->nentries - 1);
 }
 
 void
@@ -95,6 +152,9 @@ table_clear(struct table *t)
 	free(t->entries);
 	t->entries = NULL;
 	t->nentries = 0;
+	free(t->hidx);
+	t->hidx = NULL;
+	t->hcap = t->hcount = 0;
 }
 
 void
@@ -320,6 +380,9 @@ table_load(struct table *t, char *err, size_t errlen)
 	table_clear(t);
 	t->entries = tmp.entries;
 	t->nentries = tmp.nentries;
+	t->hidx = tmp.hidx;
+	t->hcap = tmp.hcap;
+	t->hcount = tmp.hcount;
 	return 0;
 }
 
@@ -330,6 +393,20 @@ table_lookup(const struct table *t, const char *key)
 
 	if (t == NULL || key == NULL)
 		return NULL;
+	if (t->hcap != 0 && t->hcount == t->nentries) {
+		size_t h = table_hash(key) & (t->hcap - 1);
+
+		/* The first of equal keys is the one earliest in the file. */
+		const struct table_entry *best = NULL;
+		for (; t->hidx[h] != 0; h = (h + 1) & (t->hcap - 1)) {
+			const struct table_entry *e = &t->entries[t->hidx[h] - 1];
+
+			if (strcasecmp(e->key, key) == 0 &&
+			    (best == NULL || e < best))
+				best = e;
+		}
+		return best;
+	}
 	for (i = 0; i < t->nentries; i++)
 		if (strcasecmp(t->entries[i].key, key) == 0)
 			return &t->entries[i];

@@ -32,6 +32,10 @@ struct table {
 	size_t			 nentries;
 	const char		*conf_file;	/* where it was declared */
 	int			 conf_line;
+	/* Hash index of entries (table.c); rebuilt when out of step. */
+	size_t			*hidx;		/* entry index + 1, 0: free */
+	size_t			 hcap;
+	size_t			 hcount;
 };
 TAILQ_HEAD(tablelist, table);
 

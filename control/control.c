@@ -28,7 +28,8 @@
 #include "proto.h"
 
 #define CONTROL_MAX_CLIENTS	128
-#define CTL_CHUNK		(64 * 1024)	/* text per IMSG_CTL_REPLY */
+#define CTL_CLIENT_BACKLOG	(64 * 1024 * 1024)	/* unread answer */
+#define CTL_CHUNK		(64 * 1024)	/* text per CTL_REPLY */
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client) entry;
@@ -37,10 +38,10 @@ struct ctl_client {
 	pid_t			 pid;
 	int			 privileged;
 	struct imsgchan		*chan;
-	uint32_t		 pending;	/* request in flight, 0: none */
+	uint32_t		 pending;	/* request in flight */
 	enum proc_id		 pending_proc;
-	char			 subsystem[8];	/* of a pending pause/resume */
-	int			 json;		/* of a pending show status */
+	char			 subsystem[8];	/* of pause/resume */
+	int			 json;		/* of show status */
 	int			 first_chunk;
 };
 TAILQ_HEAD(ctl_clients, ctl_client);
@@ -131,23 +132,40 @@ static const struct ctl_request {
 	int		 open;
 	const char	*name;
 } ctl_requests[] = {
-	{ IMSG_CTL_SHOW_QUEUE,		"U",	 PROC_QUEUE,	0, "show queue" },
-	{ IMSG_CTL_SHOW_ENVELOPE,	"QU",	 PROC_QUEUE,	0, "show envelope" },
-	{ IMSG_CTL_SHOW_MESSAGE,	"U",	 PROC_QUEUE,	0, "show message" },
-	{ IMSG_CTL_SHOW_STATS,		"U",	 PROC_CONTROL,	1, "show stats" },
-	{ IMSG_CTL_SHOW_RELAYS,		"U",	 PROC_MTA,	0, "show relays" },
-	{ IMSG_CTL_SHOW_STATUS,		"U",	 PROC_QUEUE,	0, "show status" },
-	{ IMSG_CTL_SHOW_ROUTE,		"SSSSU", PROC_LKA,	0, "show route" },
-	{ IMSG_CTL_SCHEDULE,		"Q",	 PROC_QUEUE,	0, "schedule" },
-	{ IMSG_CTL_REMOVE,		"Q",	 PROC_QUEUE,	0, "remove" },
-	{ IMSG_CTL_PAUSE_ENVELOPE,	"Q",	 PROC_QUEUE,	0, "pause envelope" },
-	{ IMSG_CTL_RESUME_ENVELOPE,	"Q",	 PROC_QUEUE,	0, "resume envelope" },
-	{ IMSG_CTL_PAUSE,		"S",	 PROC_QUEUE,	0, "pause" },
-	{ IMSG_CTL_RESUME,		"S",	 PROC_QUEUE,	0, "resume" },
-	{ IMSG_CTL_LOG_VERBOSE,		"U",	 PROC_CONTROL,	0, "log" },
-	{ IMSG_CTL_UPDATE_TABLE,	"S",	 PROC_LKA,	0, "update table" },
-	{ IMSG_CTL_RELOAD,		"",	 PROC_PARENT,	0, "reload" },
-	{ IMSG_SMTP_ENQUEUE,		"",	 PROC_CONTROL,	1, "enqueue" },
+	{ IMSG_CTL_SHOW_QUEUE, "U", PROC_QUEUE, 0,
+	    "show queue" },
+	{ IMSG_CTL_SHOW_ENVELOPE, "QU", PROC_QUEUE, 0,
+	    "show envelope" },
+	{ IMSG_CTL_SHOW_MESSAGE, "U", PROC_QUEUE, 0,
+	    "show message" },
+	{ IMSG_CTL_SHOW_STATS, "U", PROC_CONTROL, 1,
+	    "show stats" },
+	{ IMSG_CTL_SHOW_RELAYS, "U", PROC_MTA, 0,
+	    "show relays" },
+	{ IMSG_CTL_SHOW_STATUS, "U", PROC_QUEUE, 0,
+	    "show status" },
+	{ IMSG_CTL_SHOW_ROUTE, "SSSSU", PROC_LKA, 0,
+	    "show route" },
+	{ IMSG_CTL_SCHEDULE, "Q", PROC_QUEUE, 0,
+	    "schedule" },
+	{ IMSG_CTL_REMOVE, "Q", PROC_QUEUE, 0,
+	    "remove" },
+	{ IMSG_CTL_PAUSE_ENVELOPE, "Q", PROC_QUEUE, 0,
+	    "pause envelope" },
+	{ IMSG_CTL_RESUME_ENVELOPE, "Q", PROC_QUEUE, 0,
+	    "resume envelope" },
+	{ IMSG_CTL_PAUSE, "S", PROC_QUEUE, 0,
+	    "pause" },
+	{ IMSG_CTL_RESUME, "S", PROC_QUEUE, 0,
+	    "resume" },
+	{ IMSG_CTL_LOG_VERBOSE, "U", PROC_CONTROL, 0,
+	    "log" },
+	{ IMSG_CTL_UPDATE_TABLE, "S", PROC_LKA, 0,
+	    "update table" },
+	{ IMSG_CTL_RELOAD, "", PROC_PARENT, 0,
+	    "reload" },
+	{ IMSG_SMTP_ENQUEUE, "", PROC_CONTROL, 1,
+	    "enqueue" },
 };
 
 static const struct ctl_request *
@@ -322,13 +340,14 @@ control_on_client_msg(struct imsgchan *chan, struct imsg *imsg, void *arg)
 		m_msg(&r, imsg);
 		m_get_u32(&r, &u);
 		log_setverbose((int)u);
-		/* lka and smtp take it without answering. */
-		m = proc_create(PROC_LKA, IMSG_CTL_LOG_VERBOSE, 0, -1);
-		m_add_u32(m, u);
-		m_close(m);
-		m = proc_create(PROC_SMTP, IMSG_CTL_LOG_VERBOSE, 0, -1);
-		m_add_u32(m, u);
-		m_close(m);
+		/* lka, smtp and mta take it without answering. */
+		for (to = PROC_SMTP; to <= PROC_MTA; to++) {
+			if (to == PROC_QUEUE)
+				continue;
+			m = proc_create(to, IMSG_CTL_LOG_VERBOSE, 0, -1);
+			m_add_u32(m, u);
+			m_close(m);
+		}
 		log_info("control event=log-verbose level=%u", u);
 		control_end(c, 1, u ? "logging verbose" : "logging brief",
 		    -1);
@@ -473,6 +492,13 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 		return;
 	}
 	if (imsg->type == IMSG_CTL_REPLY) {
+		if (imsgchan_pending(c->chan) > CTL_CLIENT_BACKLOG) {
+			/* It does not read its answers: drop it. */
+			log_warnx("control client=%u event=dropped "
+			    "reason=\"backlog\"", c->id);
+			control_client_free(c);
+			return;
+		}
 		m = m_create(c->chan, IMSG_CTL_REPLY, 0, -1);
 		if (c->pending == IMSG_CTL_SHOW_STATUS && c->first_chunk) {
 			/* The queue knows mta and mda; smtp is known here. */

@@ -30,7 +30,7 @@ struct sm_opts {
 	const char	*conf;
 	const char	*sender;	/* -f / -r */
 	const char	*fullname;	/* -F */
-	char		 mode;		/* 'm' deliver, 's', 'p', 'i' */
+	char		 mode;		/* -b: m, s, p or i */
 	int		 extract;	/* -t */
 	int		 ignore_dots;	/* -i, -oi */
 	int		 queue_run;	/* -q */
@@ -154,7 +154,8 @@ sm_enqueue_fd(const char *sock, char *err, size_t errlen)
 		errno = EIO;
 	} else if (!ctl_ok(c)) {
 		snprintf(err, errlen, "%s", ctl_message(c));
-		errno = EPERM;
+		errno = strcmp(ctl_message(c), "permission denied") == 0 ?
+		    EPERM : EAGAIN;
 	} else if ((fd = ctl_take_fd(c)) == -1) {
 		snprintf(err, errlen, "no session from the daemon");
 		errno = EIO;

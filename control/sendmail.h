@@ -20,9 +20,9 @@ struct sm_job {
 	size_t		 nrcpts;
 	char		 body[16];	/* "", "8BITMIME", "7BIT" */
 	char		 ret[8];	/* "", "FULL", "HDRS" */
-	char		 notify[64];	/* "", "NEVER", "SUCCESS,DELAY" ... */
+	char		 notify[64];	/* "", "NEVER", "SUCCESS,..." */
 	char		*envid;		/* NULL: none */
-	struct buf	 msg;		/* LF line ends, not dot-stuffed */
+	struct buf	 msg;		/* LF ends, not dot-stuffed */
 };
 
 void	sm_job_init(struct sm_job *);

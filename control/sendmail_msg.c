@@ -246,7 +246,8 @@ sm_field_name(const char *line, size_t len)
 	for (i = 0; i < len; i++) {
 		if (line[i] == ':')
 			return i;
-		if ((unsigned char)line[i] <= 32 || (unsigned char)line[i] > 126)
+		if ((unsigned char)line[i] <= 32 ||
+		    (unsigned char)line[i] > 126)
 			return 0;
 	}
 	return 0;

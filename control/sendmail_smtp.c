@@ -27,7 +27,7 @@ struct sm_conn {
 	int		 fd;
 	struct buf	 in;
 	FILE		*trace;
-	char		 last[512];	/* last reply line, for messages */
+	char		 last[512];	/* last reply line */
 	int		 ext_8bit, ext_dsn, ext_utf8;
 };
 

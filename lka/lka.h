@@ -26,5 +26,7 @@ void	lka_bounce_on_rcpt(struct imsg *);
 
 /* lka_ctl.c (control issue): IMSG_CTL_* addressed to lka */
 void	lka_on_ctl(struct imsg *);
+/* lka_ctl_route.c: `show route`, a dry run of rules and routes */
+void	lka_ctl_show_route(struct imsg *);
 
 #endif

@@ -167,13 +167,6 @@ lka_ctl_reload(uint32_t peerid)
 	lka_ctl_end(peerid, 1, "configuration reloaded");
 }
 
-/* show route: placeholder until the route builder (lka_route.h) lands. */
-static void
-lka_ctl_route(struct imsg *imsg)
-{
-	lka_ctl_end(imsg->peerid, 0, "show route is not available yet");
-}
-
 void
 lka_on_ctl(struct imsg *imsg)
 {
@@ -199,7 +192,7 @@ lka_on_ctl(struct imsg *imsg)
 		log_setverbose((int)u);
 		return;		/* fire and forget: no answer */
 	case IMSG_CTL_SHOW_ROUTE:
-		lka_ctl_route(imsg);
+		lka_ctl_show_route(imsg);	/* lka_ctl_route.c */
 		return;
 	}
 	lka_ctl_end(imsg->peerid, 0, "request not handled by lka");

@@ -289,14 +289,14 @@ queue_prepare_spool(const char *spool)
 {
 	struct passwd	*pw;
 
-	if (mkdir(spool, 0700) == -1 && errno != EEXIST)
+	if (mkdir(spool, 0711) == -1 && errno != EEXIST)
 		fatal("queue: mkdir %s", spool);
 	if (geteuid() != 0)
 		return;
 	if ((pw = getpwnam(SMTPD_QUEUE_USER)) == NULL)
 		fatalx("queue: unknown user %s", SMTPD_QUEUE_USER);
 	if (chown(spool, pw->pw_uid, pw->pw_gid) == -1 ||
-	    chmod(spool, 0700) == -1)
+	    chmod(spool, 0711) == -1)
 		fatal("queue: cannot give %s to %s", spool, SMTPD_QUEUE_USER);
 }
 

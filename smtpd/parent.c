@@ -206,10 +206,9 @@ parent_on_chan_close(enum proc_id peer, const char *why)
 
 	log_debug("parent event=peer-closed peer=%s reason=\"%s\"",
 	    proc_name(peer), why);
-	if (parent_stopping)
+	if (parent_stopping || evtimer_pending(&parent_ev_lost, NULL))
 		return;
 	parent_lost_peer = peer;
-	evtimer_set(&parent_ev_lost, parent_on_lost, NULL);
 	evtimer_add(&parent_ev_lost, &tv);
 }
 
@@ -236,9 +235,10 @@ parent_main(pid_t pids[PROC_COUNT])
 
 	for (i = 0; i < PROC_COUNT; i++)
 		parent_pids[i] = i == PROC_PARENT ? -1 : pids[i];
-	setproctitle("%s", proc_name(PROC_PARENT));
+	proc_title(proc_name(PROC_PARENT));
 	event_init();
 	proc_setup(PROC_PARENT, parent_dispatch);
+	evtimer_set(&parent_ev_lost, parent_on_lost, NULL);
 	proc_set_close_cb(parent_on_chan_close);
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&parent_ev_chld, SIGCHLD, parent_on_sigchld, NULL);

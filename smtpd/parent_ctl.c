@@ -42,6 +42,41 @@ reload_listeners_differ(struct smtpd_config *a, struct smtpd_config *b)
 	return la != lb;
 }
 
+/*
+ * The queue was started with the old actions and tells relay from local
+ * deliveries by them: a reload may change what an action does but not
+ * add or remove one, nor turn a relay action into a local one.  The
+ * problems go to errs as "FILE:LINE: message"; 0 if none.
+ */
+static int
+reload_actions_check(struct smtpd_config *old, struct smtpd_config *conf,
+    const char *path, struct buf *errs)
+{
+	struct action	*a, *o;
+	int		 n = 0;
+
+	TAILQ_FOREACH(a, &conf->actions, entry) {
+		if ((o = config_action(old, a->name)) == NULL) {
+			buf_printf(errs, "%s:%d: action \"%s\" is new: adding "
+			    "an action needs a restart\n", path, a->line,
+			    a->name);
+			n++;
+		} else if ((o->method == A_RELAY) != (a->method == A_RELAY)) {
+			buf_printf(errs, "%s:%d: action \"%s\" changes between "
+			    "relay and local delivery: that needs a restart\n",
+			    path, a->line, a->name);
+			n++;
+		}
+	}
+	TAILQ_FOREACH(o, &old->actions, entry)
+		if (config_action(conf, o->name) == NULL) {
+			buf_printf(errs, "%s:0: action \"%s\" is gone: removing "
+			    "an action needs a restart\n", path, o->name);
+			n++;
+		}
+	return n;
+}
+
 static void
 reload_answer(uint32_t peerid, int ok, const char *text, const char *msg)
 {
@@ -75,9 +110,18 @@ parent_reload_for(uint32_t peerid)
 		log_warnx("parent event=reload result=failed path=%s", path);
 		if (errs.len == 0)
 			buf_printf(&errs, "%s: cannot be loaded\n", path);
-		reload_answer(peerid, 0, buf_cstr(&errs), "configuration not valid, "
-		    "nothing changed");
+		reload_answer(peerid, 0, buf_cstr(&errs),
+		    "configuration not valid, nothing changed");
 		buf_free(&errs);
+		return;
+	}
+	if (reload_actions_check(old, conf, path, &errs) != 0) {
+		log_warnx("parent event=reload result=refused path=%s "
+		    "reason=\"actions added, removed or changed kind\"", path);
+		reload_answer(peerid, 0, buf_cstr(&errs),
+		    "configuration not applied, nothing changed");
+		buf_free(&errs);
+		config_free(conf);
 		return;
 	}
 	buf_free(&errs);

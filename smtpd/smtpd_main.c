@@ -143,7 +143,7 @@ main(int argc, char *argv[], char *envp[])
 	pid_t			 pids[PROC_COUNT];
 	int			 ch, checkonly = 0, i, root;
 
-	setproctitle_init(argc, argv, envp);
+	proc_title_init(argc, argv, envp);
 	log_init(1, 0);
 	while ((ch = getopt(argc, argv, "dD:f:nv")) != -1) {
 		switch (ch) {

@@ -10,10 +10,10 @@ fi
 time=${FUZZ_TIME:-60}
 out=obj/fuzz
 mkdir -p "$out"
-cflags="-g -O1 -std=c11 -D_GNU_SOURCE -I. -Icommon \
-    $(pkg-config --cflags libbsd-overlay 2>/dev/null) \
+cflags="-g -O1 -std=c11 -D_GNU_SOURCE -DFUZZ_LIBFUZZER -I. -Icommon \
+    $(pkg-config --cflags libbsd-overlay libevent 2>/dev/null) \
     -fsanitize=fuzzer,address,undefined"
-libs="$(pkg-config --libs libbsd-overlay 2>/dev/null)"
+libs="$(pkg-config --libs libbsd-overlay libevent 2>/dev/null)"
 # The sources each target needs (pure parsers only, no process code).
 srcs_for() {
 	case "$1" in

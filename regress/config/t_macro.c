@@ -248,6 +248,25 @@ ATF_TC_BODY(quoting, tc)
 	parse_bad("hostname \"open\n", "smtpd.conf:1: unterminated quoted");
 }
 
+ATF_TC_WITHOUT_HEAD(crlf);
+ATF_TC_BODY(crlf, tc)
+{
+	struct smtpd_config	*c;
+	struct action		*a;
+
+	/* A file saved with CRLF line ends reads the same. */
+	c = parse_ok("gw = 10.0.0.1\r\n"
+	    "action \"gw\" relay host $gw \\\r\n"
+	    "    tls no\r\n"
+	    "match from local for any action \"gw\"\r\n");
+	a = config_action(c, "gw");
+	ATF_REQUIRE(a != NULL && a->hosts.nhops == 1);
+	ATF_CHECK_STREQ(a->hosts.hops[0].host, "10.0.0.1");
+	ATF_CHECK_EQ(a->tls, RELAY_TLS_NO);
+	ATF_CHECK_EQ(TAILQ_FIRST(&c->rules)->line, 4);
+	config_free(c);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, simple);
@@ -260,5 +279,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, redefine);
 	ATF_TP_ADD_TC(tp, continuation);
 	ATF_TP_ADD_TC(tp, quoting);
+	ATF_TP_ADD_TC(tp, crlf);
 	return atf_no_error();
 }

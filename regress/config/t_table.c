@@ -276,6 +276,36 @@ ATF_TC_BODY(cidr, tc)
 	ATF_CHECK(!table_valid_cidr("::1/129"));
 }
 
+ATF_TC_WITHOUT_HEAD(large);
+ATF_TC_BODY(large, tc)
+{
+	struct table	*t;
+	FILE		*fp;
+	char		 k[64], v[64];
+	int		 i;
+
+	ATF_REQUIRE((fp = fopen("tbl", "w")) != NULL);
+	for (i = 0; i < 50000; i++)
+		fprintf(fp, "user%d: target%d\n", i, i);
+	ATF_REQUIRE(fclose(fp) == 0);
+	t = table_new("t", TABLE_FILE, "tbl");
+	ATF_REQUIRE(table_load(t, NULL, 0) == 0);
+	ATF_CHECK_EQ(t->nentries, 50000);
+	for (i = 0; i < 50000; i += 997) {
+		snprintf(k, sizeof(k), "USER%d", i);
+		snprintf(v, sizeof(v), "target%d", i);
+		ATF_CHECK_STREQ(value(t, k), v);
+		ATF_CHECK_EQ(table_lookup(t, k)->line, i + 1);
+	}
+	ATF_CHECK(!table_has(t, "user50000"));
+	/* Entries added after the load are found too. */
+	table_add(t, "late", "x", NULL, 0);
+	ATF_CHECK_STREQ(value(t, "LATE"), "x");
+	table_free(t);
+	/* A duplicate differing only in case is still a duplicate. */
+	load_fails(TABLE_FILE, "Root alice\nroot bob\n", "tbl:2: duplicate");
+}
+
 ATF_TC_WITHOUT_HEAD(inline_ops);
 ATF_TC_BODY(inline_ops, tc)
 {
@@ -305,6 +335,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, glob);
 	ATF_TP_ADD_TC(tp, glob_order);
 	ATF_TP_ADD_TC(tp, cidr);
+	ATF_TP_ADD_TC(tp, large);
 	ATF_TP_ADD_TC(tp, inline_ops);
 	return atf_no_error();
 }

@@ -52,9 +52,9 @@ show_stats_body()
 	ctl show stats --json > stats.json || atf_fail "show stats --json"
 	c_json_ok stats.json
 	_v=$(c_jq '.counters["queue.delivered"]' stats.json)
-	[ "$_v" = 1 ] || [ "$_v" = skip ] || atf_fail "json: $(cat stats.json)"
+	[ "$_v" = 1 ] || [ "$_v" = skip ] || atf_fail "json: $(tr '\n' ' ' < stats.json)"
 	grep -q '"uptime":[0-9]*,"started":[0-9]*' stats.json ||
-	    atf_fail "json: $(cat stats.json)"
+	    atf_fail "json: $(tr '\n' ' ' < stats.json)"
 	# -f CONFIG finds the socket too.
 	atf_check -o match:'^uptime=' "$SMTPCTL_BIN" -f "$SMTPD_CONF" show stats
 	smtpd_stop
@@ -80,11 +80,11 @@ show_queue_body()
 	c_json_ok q.json
 	for k in id message_id sender recipient action state attempts \
 	    next_attempt last_error; do
-		grep -q "\"$k\":" q.json || atf_fail "no $k in $(cat q.json)"
+		grep -q "\"$k\":" q.json || atf_fail "no $k in $(tr '\n' ' ' < q.json)"
 	done
 	_v=$(c_jq '.[0].recipient' q.json)
 	[ "$_v" = "$C_USER@localhost" ] || [ "$_v" = skip ] ||
-	    atf_fail "json: $(cat q.json)"
+	    atf_fail "json: $(tr '\n' ' ' < q.json)"
 	atf_check -o match:"rcpt: $C_USER@localhost" "$SMTPCTL_BIN" -s \
 	    "$SMTPD_SOCK" show envelope "$id"
 	ctl show envelope "$id" --json > e.json || atf_fail "show envelope"
@@ -98,7 +98,7 @@ show_queue_body()
 	ctl show status --json > s.json
 	c_json_ok s.json
 	grep -q '"smtp":"running"' s.json && grep -q '"mda":"paused"' s.json ||
-	    atf_fail "status json: $(cat s.json)"
+	    atf_fail "status json: $(tr '\n' ' ' < s.json)"
 	# mailq is show queue
 	atf_check -o match:"recipient=<$C_USER@localhost>" "$MAILQ" -C "$SMTPD_CONF"
 	smtpd_stop
@@ -297,6 +297,11 @@ reload_body()
 	    -e match:'nothing changed' "$SMTPCTL_BIN" -s "$SMTPD_SOCK" reload
 	smtp_send 26009 alice@localhost bob@localhost >/dev/null
 	c_wait_maildir 1
+	# valid, but a new action (the queue knows the old ones): refused
+	cp good.conf "$SMTPD_CONF"
+	echo 'action "new" relay host "127.0.0.1:26098"' >> "$SMTPD_CONF"
+	atf_check -s exit:1 -e match:"^$SMTPD_CONF:[0-9]+: action \"new\" is new" \
+	    -e match:'nothing changed' "$SMTPCTL_BIN" -s "$SMTPD_SOCK" reload
 	# valid: the new rule applies to new sessions
 	cp good.conf "$SMTPD_CONF"
 	echo 'match from local for rcpt-to "carol@localhost" action "local"' \
@@ -344,7 +349,7 @@ log_monitor_body()
 	_l=$(wc -l < mon.txt)
 	[ "$_l" -ge 2 ] && [ "$_l" -le 4 ] || atf_fail "monitor: $_l lines"
 	grep -qE '^[0-9]{2}:[0-9]{2}:[0-9]{2} uptime=[0-9]+' mon.txt ||
-	    atf_fail "monitor: $(cat mon.txt)"
+	    atf_fail "monitor: $(tr '\n' ' ' < mon.txt)"
 	timeout -s INT 2 "$SMTPCTL_BIN" -s "$SMTPD_SOCK" monitor --json \
 	    > mon.json
 	head -1 mon.json > one.json
@@ -367,9 +372,9 @@ no_daemon_body()
 	atf_check -s exit:1 -e match:'unknown command' "$_ctl" frobnicate
 	"$_ctl" encrypt s3cret > h || atf_fail "encrypt"
 	grep -qE '^\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$' h ||
-	    atf_fail "hash: $(cat h)"
+	    atf_fail "hash: $(tr '\n' ' ' < h)"
 	printf 'a\nb\n' | "$_ctl" encrypt > h2
-	[ "$(wc -l < h2)" = 2 ] || atf_fail "encrypt stdin: $(cat h2)"
+	[ "$(wc -l < h2)" = 2 ] || atf_fail "encrypt stdin: $(tr '\n' ' ' < h2)"
 	if command -v openssl >/dev/null 2>&1; then
 		_salt=$(cut -d'$' -f3 h)
 		[ "$(openssl passwd -6 -salt "$_salt" s3cret)" = "$(cat h)" ] ||

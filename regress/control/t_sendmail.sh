@@ -39,11 +39,11 @@ cron_body()
 	atf_check "$SENDMAIL" -C "$SMTPD_CONF" -FCronDaemon -i -B8BITMIME -oem bob@localhost < cron.msg
 	c_wait_maildir 1
 	f=$(c_maildir_file 1)
-	grep -q '^From: "CronDaemon" <' "$f" || atf_fail "From: $(cat "$f")"
+	grep -q '^From: "CronDaemon" <' "$f" || atf_fail "From: $(tr '\n' ' ' < "$f")"
 	grep -q '^Date: ' "$f" || atf_fail "no Date"
 	grep -q '^Message-ID: <.*@.*>' "$f" || atf_fail "no Message-ID"
 	grep -q '^hello from cron' "$f" || atf_fail "body"
-	grep -q "^Delivered-To: $C_USER@" "$f" || atf_fail "rcpt: $(cat "$f")"
+	grep -q "^Delivered-To: $C_USER@" "$f" || atf_fail "rcpt: $(tr '\n' ' ' < "$f")"
 	smtpd_stop
 }
 cron_cleanup() { smtpd_cleanup; }
@@ -179,6 +179,11 @@ exit_codes_body()
 	c_wait_maildir 1
 	atf_check -s exit:69 -e match:'cannot connect' \
 	    "$SENDMAIL" -C /nonexistent.conf -bp
+	# no daemon and no usable offline spool: temporary failure
+	printf 'spool "/nonexistent/spool"\ncontrol socket "/nonexistent/s"\n' \
+	    > broken.conf
+	atf_check -s exit:75 -e match:'offline spool failed' \
+	    "$SENDMAIL" -C broken.conf bob@localhost < codes.msg
 	smtpd_stop
 }
 exit_codes_cleanup() { smtpd_cleanup; }
@@ -193,9 +198,9 @@ bs_body()
 	s_start 26208
 	printf 'EHLO me\r\nMAIL FROM:<a@localhost>\r\nRCPT TO:<bob@localhost>\r\nDATA\r\nSubject: bs\r\n\r\nvia -bs\r\n.\r\nQUIT\r\n' |
 	    "$SENDMAIL" -C "$SMTPD_CONF" -bs > out || atf_fail "sendmail -bs failed"
-	grep -q '^220 ' out || atf_fail "no greeting: $(cat out)"
-	grep -q '^354 ' out || atf_fail "no 354: $(cat out)"
-	grep -q '^250 2.0.0 ' out || atf_fail "not queued: $(cat out)"
+	grep -q '^220 ' out || atf_fail "no greeting: $(tr '\n' ' ' < out)"
+	grep -q '^354 ' out || atf_fail "no 354: $(tr '\n' ' ' < out)"
+	grep -q '^250 2.0.0 ' out || atf_fail "not queued: $(tr '\n' ' ' < out)"
 	c_wait_maildir 1
 	grep -q 'via -bs' "$(c_maildir_file 1)" || atf_fail "body"
 	smtpd_stop
@@ -275,6 +280,39 @@ offline_body()
 }
 offline_cleanup() { smtpd_cleanup; }
 
+atf_test_case dsn_options cleanup
+dsn_options_head()
+{
+	atf_set descr "-N -R -V -B reach the envelope (NOTIFY, RET, ENVID, BODY)"
+}
+dsn_options_body()
+{
+	s_start 26211
+	ctl pause mda >/dev/null
+	s_msg dsn
+	atf_check "$SENDMAIL" -C "$SMTPD_CONF" -N success,failure -R hdrs \
+	    -V 'env id+1' -B 8BITMIME -f alice@localhost bob@localhost < dsn.msg
+	_n=50
+	while [ "$_n" -gt 0 ] && ! ctl show queue | grep -q recipient=; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	id=$(ctl show queue | sed -n 's/^id=\([0-9a-f]*\) .*/\1/p' | head -1)
+	ctl show envelope "$id" > env || atf_fail "show envelope"
+	# NOTIFY=SUCCESS,FAILURE is 0x01|0x02
+	grep -q '^dsn-notify: 3$' env || atf_fail "notify: $(tr '\n' ' ' < env)"
+	grep -q '^dsn-ret: hdrs' env || atf_fail "ret: $(tr '\n' ' ' < env)"
+	grep -q '^dsn-envid: env id+1$' env ||
+	    atf_fail "envid: $(tr '\n' ' ' < env)"
+	# BODY=8BITMIME is flag 0x01
+	grep -q '^flags: [0-9]*[13579]$' env ||
+	    atf_fail "body: $(tr '\n' ' ' < env)"
+	atf_check -s exit:64 -e match:'bad -B or -R' "$SENDMAIL" -C \
+	    "$SMTPD_CONF" -R nonsense bob@localhost < dsn.msg
+	smtpd_stop
+}
+dsn_options_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case cron
@@ -287,4 +325,5 @@ atf_init_test_cases()
 	atf_add_test_case bs
 	atf_add_test_case newaliases_q
 	atf_add_test_case offline
+	atf_add_test_case dsn_options
 }

@@ -83,7 +83,8 @@ ATF_TC_BODY(read_message, tc)
 ATF_TC_WITHOUT_HEAD(prepare_extract_bcc);
 ATF_TC_BODY(prepare_extract_bcc, tc)
 {
-	const char	 raw[] = "To: a@x.org,\n  b@y.org\nBcc: secret@z.org\n"
+	const char	 raw[] =
+	    "To: a@x.org,\n  b@y.org\nBcc: secret@z.org\n"
 	    "Cc: Carol <c@w.org>\nSubject: hi\n\nbody\nBcc: stays\n";
 	struct sm_job	 j;
 	const char	*m;

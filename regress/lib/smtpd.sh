@@ -78,6 +78,25 @@
 #       (a file), else a small text message with a unique Message-ID.
 #       $SMTP_CLIENT_ARGS are added before the steps (e.g. -b 127.0.0.2).
 #   h_wait_port PORT [SEC]   wait until something listens on TCP PORT.
+#   h_wait_grep FILE ERE [SEC]
+#       wait (default 10 s) until FILE has a line matching the extended
+#       regular expression ERE (e.g. a log line); fails otherwise.
+#   maildir_count DIR        print the number of messages in DIR/new + DIR/cur.
+#   maildir_wait DIR N [SEC] wait (default 20 s) until DIR holds >= N messages.
+#   smtpctl_run ARGS...      run $SMTPCTL_BIN -s $SMTPD_SOCK ARGS.
+#   h_world                  create (once) or reload the world and the
+#                            SMTPD_* variables.  The world's name and port
+#                            are kept in ./smtpd-test.env (the test's work
+#                            directory), so a function run in a subshell
+#                            (`cat tpl | smtpd_setup 21025`) or the cleanup
+#                            shell finds them: call h_world afterwards.
+#   h_alive PID              true if PID runs (a zombie does not count).
+#   h_descendants PID        print every descendant pid.
+#   h_stop_pidfile FILE WHAT SIGTERM the pid in FILE, wait 10 s for it and
+#                            its descendants, SIGKILL and fail if any is left.
+#
+# Ports: smtpd_start, peer_start and dns_start take the ports you give;
+# nothing here picks ports, so stay in your own range.
 
 h_fail()
 {
@@ -109,20 +128,27 @@ h_paths()
 h_world()
 {
 	h_paths
-	if [ -z "${SMTPD_DIR:-}" ] && [ -f ./smtpd-test.env ]; then
+	# The file wins: smtpd_setup may have run in a subshell (a pipe).
+	if [ -f ./smtpd-test.env ]; then
 		. ./smtpd-test.env
 	fi
 	if [ -z "${SMTPD_DIR:-}" ] || [ ! -d "$SMTPD_DIR" ]; then
 		SMTPD_DIR=$(mktemp -d /tmp/smtpd-test.XXXXXX) ||
 		    { h_fail "mktemp failed"; return 1; }
 		chmod 755 "$SMTPD_DIR"
-		echo "SMTPD_DIR=$SMTPD_DIR" > ./smtpd-test.env 2>/dev/null
+		h_save
 	fi
 	SMTPD_CONF=$SMTPD_DIR/smtpd.conf
 	SMTPD_LOG=$SMTPD_DIR/smtpd.log
 	SMTPD_SPOOL=$SMTPD_DIR/spool
 	SMTPD_SOCK=$SMTPD_DIR/smtpd.sock
 	export SMTPD_DIR
+}
+
+h_save()
+{
+	printf 'SMTPD_DIR=%s\nSMTPD_PORT=%s\n' "$SMTPD_DIR" \
+	    "${SMTPD_PORT:-}" > ./smtpd-test.env 2>/dev/null
 }
 
 h_wait_port()
@@ -137,6 +163,46 @@ h_wait_port()
 		_n=$((_n - 1))
 	done
 	return 1
+}
+
+h_wait_grep()
+{
+	_n=$(( ${3:-10} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	h_fail "no line matching '$2' in $1 after ${3:-10} s"
+	return 1
+}
+
+maildir_count()
+{
+	_c=0
+	for _sub in new cur; do
+		[ -d "$1/$_sub" ] || continue
+		_c=$((_c + $(ls "$1/$_sub" | wc -l)))
+	done
+	echo "$_c"
+}
+
+maildir_wait()
+{
+	_n=$(( ${3:-20} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		[ "$(maildir_count "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	h_fail "maildir $1: $(maildir_count "$1") messages, expected $2"
+	return 1
+}
+
+smtpctl_run()
+{
+	h_world || return 1
+	"$SMTPCTL_BIN" -s "$SMTPD_SOCK" "$@"
 }
 
 # Is the process with this pid alive (and not a zombie)?
@@ -193,6 +259,7 @@ smtpd_setup()
 	[ -n "${1:-}" ] || { h_fail "smtpd_setup: PORT missing"; return 1; }
 	h_world || return 1
 	SMTPD_PORT=$1
+	h_save
 	DIR=$SMTPD_DIR PORT=$SMTPD_PORT SPOOL=$SMTPD_SPOOL SOCK=$SMTPD_SOCK \
 	    PKI=$SMTPD_DIR/pki MAILDIR=$SMTPD_DIR/maildir TOP=$H_TOP
 	if [ -z "${2:-}" ] || [ "$2" = "-" ]; then
@@ -220,6 +287,7 @@ smtpd_start()
 {
 	h_world || return 1
 	[ -x "$SMTPD_BIN" ] || { h_fail "no daemon at $SMTPD_BIN"; return 1; }
+	[ -n "${SMTPD_PORT:-}" ] || { h_fail "smtpd_start: no smtpd_setup"; return 1; }
 	setsid "$SMTPD_BIN" -d -f "$SMTPD_CONF" "$@" >> "$SMTPD_LOG" 2>&1 &
 	echo $! > "$SMTPD_DIR/smtpd.pid"
 	_pid=$!
@@ -366,19 +434,28 @@ dns_start()
 	[ "$(id -u)" = 0 ] && _u="--user=root"
 	rm -f "$SMTPD_DIR/dns.pid"
 	# --local=/#/: answer from the given records only; NXDOMAIN else.
-	dnsmasq -p "$_port" --listen-address=127.0.0.1 --bind-interfaces \
+	# -k: stays our child, so that its pid is the one recorded.
+	dnsmasq -k -p "$_port" --listen-address=127.0.0.1 --bind-interfaces \
 	    --no-resolv --no-hosts --no-poll --local=/#/ $_u \
-	    --pid-file="$SMTPD_DIR/dns.pid" \
 	    --log-queries --log-facility="$SMTPD_DIR/dns.log" "$@" \
-	    >> "$SMTPD_DIR/dns.log" 2>&1 ||
-	    { cat "$SMTPD_DIR/dns.log" >&2; h_fail "dnsmasq failed"; return 1; }
+	    >> "$SMTPD_DIR/dns.log" 2>&1 &
+	_pid=$!
+	echo "$_pid" > "$SMTPD_DIR/dns.pid"
 	_n=50
 	while [ "$_n" -gt 0 ]; do
-		[ -s "$SMTPD_DIR/dns.pid" ] && return 0
+		if ! h_alive "$_pid"; then
+			cat "$SMTPD_DIR/dns.log" >&2
+			rm -f "$SMTPD_DIR/dns.pid"
+			h_fail "dnsmasq failed"
+			return 1
+		fi
+		if [ -n "$(ss -Hlun "sport = :$_port" 2>/dev/null)" ]; then
+			return 0
+		fi
 		sleep 0.1
 		_n=$((_n - 1))
 	done
-	h_fail "dnsmasq wrote no pid file"
+	h_fail "dnsmasq not listening on port $_port"
 	return 1
 }
 

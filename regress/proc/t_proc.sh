@@ -183,7 +183,8 @@ unprivileged_body() {
 		cp "$SMTPD" "$D/smtpd"
 		chmod 755 "$D/smtpd"
 		SMTPD="$D/smtpd"
-		run="setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups"
+		run="setpriv --reuid=nobody --regid=$(id -g nobody)"
+		run="$run --clear-groups"
 	else
 		user=$(id -un)
 		run=""

@@ -64,9 +64,11 @@ dump(const struct smtpd_config *c)
 	    (unsigned long long)c->max_message_size, c->max_rcpt, c->max_hops,
 	    c->vrfy, c->etrn, (unsigned long long)c->min_free_space);
 	printf("max_sessions=%u\nmax_sessions_per_ip=%u\ntimeout=%lld\n"
-	    "timeout_data=%lld\nmax_errors=%u\nmax_auth_failures=%u\n",
+	    "timeout_data=%lld\nmax_errors=%u\nmax_auth_failures=%u\n"
+	    "mda_timeout=%lld\n",
 	    c->max_sessions, c->max_sessions_per_ip, (long long)c->timeout,
-	    (long long)c->timeout_data, c->max_errors, c->max_auth_failures);
+	    (long long)c->timeout_data, c->max_errors, c->max_auth_failures,
+	    (long long)c->mda_timeout);
 	for (i = 0; i < c->nresolvers; i++)
 		printf("resolver=%s port=%u\n", c->resolvers[i].addr,
 		    c->resolvers[i].port);

@@ -213,10 +213,10 @@ fill(void)
 static size_t
 read_line(char **line)
 {
-	char *nl;
+	char *nl = NULL;
 	size_t n;
 
-	while ((nl = memchr(ibuf, '\n', ilen)) == NULL) {
+	while (ilen == 0 || (nl = memchr(ibuf, '\n', ilen)) == NULL) {
 		if (ilen > CL_MAXLINE)
 			fail(1, "reply line longer than %d bytes", CL_MAXLINE);
 		if (!fill())

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <ctype.h>
@@ -29,6 +30,7 @@
 #include <tls.h>
 
 #define PEER_MAXLINE	65536	/* longest command line accepted */
+#define PEER_MAXDATALINE (64 * 1024 * 1024)	/* one DATA line, sanity bound */
 #define PEER_MAXCHILD	1024
 #define PEER_MAXREPLY	32
 #define PEER_MAXRCPT	1000
@@ -523,7 +525,8 @@ sess_line(struct sess *s, size_t max)
 	char *nl;
 
 	for (;;) {
-		if ((nl = memchr(s->ibuf, '\n', s->ilen)) != NULL)
+		if (s->ilen > 0 &&
+		    (nl = memchr(s->ibuf, '\n', s->ilen)) != NULL)
 			return nl - s->ibuf + 1;
 		if (s->ilen > max)
 			return 0;
@@ -1041,6 +1044,7 @@ do_data(struct sess *s)
 {
 	struct { char *p; size_t len, cap; } raw = { 0 }, eml = { 0 };
 	size_t n, off;
+	struct peer_override *o;
 	unsigned long seq;
 	int code, big = 0;
 
@@ -1056,7 +1060,10 @@ do_data(struct sess *s)
 		return;
 	}
 	for (;;) {
-		n = sess_line(s, (size_t)-1);
+		if ((n = sess_line(s, PEER_MAXDATALINE)) == 0) {
+			send_raw(s, "552 5.3.4 line too long\r\n", 25);
+			sess_end(s, "data-line-too-long");
+		}
 		if (cf.drop_mid_data)
 			sess_end(s, "drop-mid-data");
 		if (!cf.count_only) {
@@ -1094,17 +1101,13 @@ do_data(struct sess *s)
 		reply(s, "dot", 552, "5.3.4 message too big");
 		goto done;
 	}
-	if (override_find(s, "dot", s->nstep[step_index("dot")] + 1) ||
-	    (cf.hostile != H_NONE && strcmp(cf.hostile_step, "dot") == 0)) {
-		code = reply(s, "dot", 250, "2.0.0 Ok");
-		if (code / 100 == 2) {
-			(void)spool_record(s, raw.p, raw.len, eml.p, eml.len);
-			s->msgs++;
-		}
-		goto done;
+	/* Record before the reply: a 250 means the record is complete. */
+	o = override_find(s, "dot", s->nstep[step_index("dot")] + 1);
+	seq = 0;
+	if (o == NULL || o->code / 100 == 2) {
+		seq = spool_record(s, raw.p, raw.len, eml.p, eml.len);
+		s->msgs++;
 	}
-	seq = spool_record(s, raw.p, raw.len, eml.p, eml.len);
-	s->msgs++;
 	reply(s, "dot", 250, "2.0.0 Ok: queued as %lu", seq);
 done:
 	free(raw.p);
@@ -1120,6 +1123,7 @@ session(int fd, unsigned long conn, struct sockaddr_storage *ss)
 	struct sess s;
 	char *line, *arg, *verb;
 	size_t i;
+	int one = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.fd = fd;
@@ -1142,6 +1146,8 @@ session(int fd, unsigned long conn, struct sockaddr_storage *ss)
 	}
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		die("fcntl: %s", strerror(errno));
+	/* Replies to a pipelined batch are separate writes: no Nagle wait. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (cf.smtps)
 		tls_start(&s);
 	reply(&s, "greeting", 220, "%s ESMTP smtp-peer", cf.hostname);
