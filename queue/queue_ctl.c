@@ -185,8 +185,16 @@ ctl_show_queue(uint32_t peerid, uint32_t json)
 		buf_addstr(&b, "]\n");
 	ctl_flush(peerid, &b, 1);
 	buf_free(&b);
-	/* the output is the chunks: END says nothing on success */
-	ctl_end(peerid, 1, "");
+	/* JSON is the chunks alone; text ends with a count, as mailq does */
+	if (json)
+		ctl_end(peerid, 1, "");
+	else {
+		char	 msg[64];
+
+		snprintf(msg, sizeof(msg), "%zu envelope%s", n,
+		    n == 1 ? "" : "s");
+		ctl_end(peerid, 1, msg);
+	}
 }
 
 static void
