@@ -431,7 +431,7 @@ EOF
 	    atf_fail "held envelope not held: $_t"
 	[ "$(echo "$_t" | grep -c '^id=')" -eq 1 ] || atf_fail "queue: $_t"
 	_o=$($_c remove "$_id" 2>&1) || atf_fail "remove: $_o"
-	[ -z "$($_c show queue)" ] || atf_fail "queue not empty after remove"
+	[ "$($_c show queue)" = "0 envelopes" ] || atf_fail "queue not empty after remove"
 	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "spool not empty"
 	smtpd_stop
 }
