@@ -30,6 +30,7 @@
 #define BOUNCE_LKA_TIMEOUT	60
 #define BOUNCE_RETRY		60
 #define BOUNCE_ORIG_MAX		(64 * 1024 * 1024)
+#define BOUNCE_HDRS_MAX		(256 * 1024)
 
 enum bclass { BC_FAILURE, BC_DELAY, BC_SUCCESS };
 
@@ -42,6 +43,9 @@ struct bgroup {
 	struct envelope		*evps;
 	enum bounce_kind	*kinds;
 	size_t			 n, cap;
+	struct buf		 orig;		/* success/delay: read early,
+						 * the message may go */
+	int			 have_orig;
 	uint32_t		 reqid;		/* lka request, 0: not asked */
 	time_t			 when;		/* asked at / retry at */
 };
@@ -51,6 +55,7 @@ static struct event	 ev_bounce;
 static uint32_t		 nextreq = 1;
 
 static void	bounce_arm(int);
+static void	read_original(uint32_t, struct buf *, size_t);
 
 /* ---- generation ---- */
 
@@ -79,6 +84,7 @@ group_free(struct bgroup *g)
 		}
 	free(g->evps);
 	free(g->kinds);
+	buf_free(&g->orig);
 	free(g);
 }
 
@@ -136,6 +142,13 @@ bounce_add(const struct envelope *e, enum bounce_kind kind)
 		g->dbl = dbl;
 		strlcpy(g->to, to, sizeof(g->to));
 		g->when = time(NULL) + BOUNCE_DELAY;
+		buf_init(&g->orig);
+		if (class != BC_FAILURE) {
+			/* headers only; a delivered message is removed
+			 * before its notice is written */
+			read_original(g->msgid, &g->orig, BOUNCE_HDRS_MAX);
+			g->have_orig = 1;
+		}
 		g->next = groups;
 		groups = g;
 	}
@@ -216,7 +229,7 @@ bounce_init(void)
 
 /* Read the original message (capped) into b. */
 static void
-read_original(uint32_t msgid, struct buf *b)
+read_original(uint32_t msgid, struct buf *b, size_t max)
 {
 	char	 tmp[8192];
 	ssize_t	 n;
@@ -224,8 +237,7 @@ read_original(uint32_t msgid, struct buf *b)
 
 	if ((fd = queue_store_open_message(msgid)) == -1)
 		return;
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0 &&
-	    b->len < BOUNCE_ORIG_MAX)
+	while (b->len < max && (n = read(fd, tmp, sizeof(tmp))) > 0)
 		buf_add(b, tmp, (size_t)n);
 	close(fd);
 }
@@ -264,7 +276,7 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 	struct qs_commit	 c;
 	struct buf		 orig, out;
 	const char		*eol = "\n";
-	char			 boundary[64], id[9];
+	char			 boundary[64], id[9], pm[ADDR_MAX];
 	uint32_t		 msgid, k;
 	size_t			 i;
 	int			 fd, ret_full = 0, known;
@@ -276,7 +288,10 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 	}
 	buf_init(&orig);
 	buf_init(&out);
-	read_original(g->msgid, &orig);
+	if (g->have_orig)
+		buf_add(&orig, g->orig.data ? g->orig.data : "", g->orig.len);
+	else
+		read_original(g->msgid, &orig, BOUNCE_ORIG_MAX);
 	for (i = 0; i < orig.len; i++)
 		if (orig.data[i] == '\n') {
 			if (i > 0 && orig.data[i - 1] == '\r')
@@ -293,8 +308,9 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 	}
 	snprintf(boundary, sizeof(boundary), "%08" PRIx32 ".%lld.%08" PRIx32,
 	    msgid, (long long)now, arc4random());
+	postmaster(pm, sizeof(pm));
 	bounce_format(&out, env->hostname[0] ? env->hostname : "localhost",
-	    g->to, rs, g->n, orig.data ? orig.data : "", orig.len, ret_full,
+	    pm, g->to, rs, g->n, orig.data ? orig.data : "", orig.len, ret_full,
 	    now, boundary, eol);
 	free(rs);
 	buf_free(&orig);
@@ -317,7 +333,9 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 		strlcpy(e.user, users[k], sizeof(e.user));
 		strlcpy(e.helo, env->hostname, sizeof(e.helo));
 		strlcpy(e.client_addr, "127.0.0.1", sizeof(e.client_addr));
-		e.flags = EF_BOUNCE | EF_LOCAL | (g->dbl ? EF_DOUBLE_BOUNCE : 0);
+		e.flags = EF_BOUNCE | EF_LOCAL;
+		if (g->dbl)
+			e.flags |= EF_DOUBLE_BOUNCE;
 		e.creation = now;
 		queue_store_envelope(msgid, &e);
 	}
@@ -385,7 +403,8 @@ bounce_on_lka_result(struct imsg *imsg)
 		if (g->dbl || g->class != BC_FAILURE) {
 			if (g->class == BC_FAILURE)
 				log_warnx("queue msgid=%08" PRIx32
-				    " event=double-bounce-failed action=dropped",
+				    " event=double-bounce-failed "
+				    "action=dropped",
 				    g->msgid);
 			group_done(g);
 		} else {

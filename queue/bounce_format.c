@@ -124,8 +124,8 @@ header_len(const char *msg, size_t len)
 #define EOL(o)	buf_addstr((o), eol)
 
 void
-bounce_format(struct buf *out, const char *hostname, const char *to,
-    const struct bounce_rcpt *rs, size_t n, const char *orig,
+bounce_format(struct buf *out, const char *hostname, const char *replyto,
+    const char *to, const struct bounce_rcpt *rs, size_t n, const char *orig,
     size_t origlen, int ret_full, time_t now, const char *boundary,
     const char *eol)
 {
@@ -141,6 +141,12 @@ bounce_format(struct buf *out, const char *hostname, const char *to,
 	buf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>",
 	    hostname);
 	EOL(out);
+	if (replyto != NULL && replyto[0] != '\0') {
+		buf_addstr(out, "Reply-To: <");
+		add_clean(out, replyto);
+		buf_addc(out, '>');
+		EOL(out);
+	}
 	buf_addstr(out, "To: <");
 	add_clean(out, to);
 	buf_addc(out, '>');

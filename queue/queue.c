@@ -4,6 +4,7 @@
  * dispatches imsgs and batches the commits that arrive together so that
  * they share their directory fsyncs (group commit).
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -92,10 +93,8 @@ queue_on_tick(int fd, short ev, void *arg)
 				    " event=committed", batch[k].msgid);
 			}
 		}
-		if (ncommitted)
-			queue_stat("queue.envelopes", (int)ncommitted);
-		log_debug("queue event=group-commit messages=%zu ok=%d", n,
-		    nok);
+		log_debug("queue event=group-commit messages=%zu ok=%d "
+		    "envelopes=%ld", n, nok, ncommitted);
 	}
 	if (queue_store_sync() == -1)
 		log_warn("queue: directory sync");
@@ -168,7 +167,8 @@ queue_on_smtp(struct imsg *imsg)
 		    sizeof(err)) == -1) {
 			log_warnx("queue msgid=%08" PRIx32 " event=bad-envelope"
 			    " error=\"%s\"", msgid, err);
-			queue_store_rollback(msgid);
+			queue_store_fail(msgid,
+			    "451 4.3.0 Bad envelope from smtp");
 			return;
 		}
 		e.type = queue_method_local(e.action, &known) ? ENV_MDA :
@@ -178,7 +178,8 @@ queue_on_smtp(struct imsg *imsg)
 			    "warning=\"unknown action %s\"", msgid, e.action);
 		if (queue_store_envelope(msgid, &e) == -1)
 			log_warnx("queue msgid=%08" PRIx32 " event=envelope "
-			    "error=\"unknown message\"", msgid);
+			    "error=\"%s\"", msgid, errno == E2BIG ?
+			    "too many recipients" : "unknown message");
 		return;
 	case IMSG_QUEUE_COMMIT:
 		if (m_get_u32(&r, &msgid) == -1 ||
@@ -304,10 +305,16 @@ void
 queue_main(void)
 {
 	const char	*spool = env->spool ? env->spool : SMTPD_SPOOL_DEFAULT;
+	struct rlimit	 rl;
 	int		 root = geteuid() == 0;
 	long		 n;
 
 	queue_prepare_spool(spool);
+	/* an open message fd per session being received */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	proc_child_start(PROC_QUEUE, SMTPD_QUEUE_USER, root ? spool : NULL,
 	    queue_dispatch);
 	if (queue_store_init(root ? "/" : spool) == -1)

@@ -6,6 +6,7 @@
 #ifndef SMTPD_QUEUE_H
 #define SMTPD_QUEUE_H
 
+#include <sys/queue.h>
 #include <sys/tree.h>
 
 #include <stdint.h>
@@ -17,10 +18,11 @@
 
 #define SCHED_MAX_INFLIGHT		256
 #define SCHED_MAX_INFLIGHT_DOMAIN	64
-#define SCHED_MAX_INFLIGHT_USER		16
+#define SCHED_MAX_INFLIGHT_USER		8
 
 enum sched_state {
 	S_PENDING,	/* waiting for nexttry */
+	S_PARKED,	/* due, but its domain or user is at its limit */
 	S_INFLIGHT,	/* handed to mta or the parent */
 	S_HELD,		/* paused by smtpctl */
 	S_BOUNCING	/* failed; its bounce is being generated */
@@ -29,6 +31,7 @@ enum sched_state {
 struct sched_evp {
 	RB_ENTRY(sched_evp)	 byid;
 	RB_ENTRY(sched_evp)	 bytime;	/* only when S_PENDING */
+	TAILQ_ENTRY(sched_evp)	 park;		/* only when S_PARKED */
 	struct envelope		 e;
 	enum sched_state	 state;
 	int			 removed;	/* removed while in flight */
@@ -61,6 +64,9 @@ int	 scheduler_etrn(const char *domain);
  * the warning (delay). */
 void	 scheduler_bounced(uint64_t evpid, int removed);
 size_t	 scheduler_count(void);
+/* Pure: the delay before try retries + 1: retry, doubling, capped at
+ * max (defaults 5m and 4h when 0). */
+time_t	 scheduler_backoff(unsigned retries, time_t retry, time_t max);
 
 /* bounce.c */
 enum bounce_kind {
@@ -82,11 +88,13 @@ void	 bounce_add(const struct envelope *e, enum bounce_kind);
 void	 bounce_on_lka_result(struct imsg *);
 /*
  * Pure: write the whole notice (headers and the multipart/report body)
- * for n recipients of one message to out.  orig is the original message
+ * for n recipients of one message to out (Reply-To: replyto, the
+ * postmaster, unless NULL).  orig is the original message
  * (its headers only unless ret_full), eol "\r\n" or "\n".
  */
 void	 bounce_format(struct buf *out, const char *hostname,
-	    const char *to, const struct bounce_rcpt *, size_t n,
+	    const char *replyto, const char *to,
+	    const struct bounce_rcpt *, size_t n,
 	    const char *orig, size_t origlen, int ret_full, time_t now,
 	    const char *boundary, const char *eol);
 /* Status code of an error line: "5.1.1" from "550 5.1.1 ...", else

@@ -94,6 +94,7 @@ state_name(const struct sched_evp *s)
 		return "removing";
 	switch (s->state) {
 	case S_PENDING:
+	case S_PARKED:
 		return "pending";
 	case S_INFLIGHT:
 		return "inflight";
@@ -166,7 +167,6 @@ ctl_show_queue(uint32_t peerid, uint32_t json)
 	struct sched_evp	*s;
 	struct buf		 b;
 	size_t			 n = 0;
-	char			 msg[64];
 
 	buf_init(&b);
 	if (json)
@@ -185,8 +185,16 @@ ctl_show_queue(uint32_t peerid, uint32_t json)
 		buf_addstr(&b, "]\n");
 	ctl_flush(peerid, &b, 1);
 	buf_free(&b);
-	snprintf(msg, sizeof(msg), "%zu envelope%s", n, n == 1 ? "" : "s");
-	ctl_end(peerid, 1, msg);
+	/* JSON is the chunks alone; text ends with a count, as mailq does */
+	if (json)
+		ctl_end(peerid, 1, "");
+	else {
+		char	 msg[64];
+
+		snprintf(msg, sizeof(msg), "%zu envelope%s", n,
+		    n == 1 ? "" : "s");
+		ctl_end(peerid, 1, msg);
+	}
 }
 
 static void
@@ -209,7 +217,7 @@ ctl_show_envelope(uint32_t peerid, uint64_t evpid, uint32_t json)
 	}
 	ctl_flush(peerid, &b, 1);
 	buf_free(&b);
-	ctl_end(peerid, 1, "ok");
+	ctl_end(peerid, 1, "");
 }
 
 static void
@@ -238,7 +246,7 @@ ctl_show_message(uint32_t peerid, uint32_t msgid)
 	close(fd);
 	ctl_flush(peerid, &b, 1);
 	buf_free(&b);
-	ctl_end(peerid, n == 0, n == 0 ? "ok" : "read error");
+	ctl_end(peerid, n == 0, n == 0 ? "" : "read error");
 }
 
 /* Apply fn to an envelope, every envelope of a message (low half 0),
@@ -288,7 +296,7 @@ ctl_status(uint32_t peerid, uint32_t json)
 		    scheduler_count());
 	ctl_flush(peerid, &b, 1);
 	buf_free(&b);
-	ctl_end(peerid, 1, "ok");
+	ctl_end(peerid, 1, "");
 }
 
 void

@@ -17,8 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,7 @@
 #include "buf.h"
 #include "envelope.h"
 #include "log.h"
+#include "queue_fs.h"
 #include "queue_store.h"
 
 #define D_INCOMING	"incoming"
@@ -35,8 +34,7 @@
 #define D_CORRUPT	"corrupt"
 #define F_MESSAGE	"message"
 #define ENVELOPE_FILE_MAX	(64 * 1024)
-#define INCOMING_EVP_MAX	100000
-#define QS_SYNC_THREADS		16
+#define INCOMING_EVP_MAX	20000
 
 struct qs_incoming {
 	struct qs_incoming	*next;
@@ -45,6 +43,7 @@ struct qs_incoming {
 	uint32_t		 seq;
 	struct envelope		*evps;
 	size_t			 nevp, cap;
+	char			*failed;	/* commit must fail: reply */
 };
 
 /* Committed messages and how many envelopes each still has. */
@@ -95,7 +94,8 @@ queue_store_init(const char *root)
 		return -1;
 	if ((incfd = opendir_at(rootfd, D_INCOMING)) == -1 ||
 	    (qfd = opendir_at(rootfd, D_QUEUE)) == -1 ||
-	    (cfd = opendir_at(rootfd, D_CORRUPT)) == -1) {
+	    (cfd = opendir_at(rootfd, D_CORRUPT)) == -1 ||
+	    qfs_spare_init(rootfd) == -1) {
 		queue_store_close();
 		return -1;
 	}
@@ -123,6 +123,7 @@ queue_store_close(void)
 		close(qfd);
 	if (cfd != -1)
 		close(cfd);
+	qfs_spare_close();
 	rootfd = incfd = qfd = cfd = -1;
 	free(dirty);
 	dirty = NULL;
@@ -167,84 +168,6 @@ mark_dirty(struct qs_msg *m)
 	}
 	dirty[ndirty++] = m->msgid;
 	m->dirty = 1;
-}
-
-/* Remove dir/name and everything in it (one level). */
-static void
-rmtree_at(int at, const char *name)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 fd;
-
-	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
-		if (errno != ENOENT && unlinkat(at, name, 0) == -1)
-			log_warn("queue: remove %s", name);
-		return;
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == -1)
-			log_warn("queue: unlink %s/%s", name, de->d_name);
-	}
-	closedir(d);
-	if (unlinkat(at, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
-		log_warn("queue: rmdir %s", name);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	 w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read a whole small file into b; -1 on error or when too large. */
-static int
-read_small(int at, const char *name, struct buf *b)
-{
-	char	 tmp[4096];
-	ssize_t	 n;
-	int	 fd;
-
-	buf_reset(b);
-	if ((fd = openat(at, name, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	for (;;) {
-		if ((n = read(fd, tmp, sizeof(tmp))) == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (b->len + (size_t)n > ENVELOPE_FILE_MAX) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		buf_add(b, tmp, (size_t)n);
-	}
-	close(fd);
-	return 0;
 }
 
 static void
@@ -334,7 +257,8 @@ recover_msg(const char *name, qs_evp_cb cb, void *arg)
 			    "message file missing");
 			continue;
 		}
-		if (read_small(mfd, de->d_name, &b) == -1) {
+		if (qfs_read_small(mfd, de->d_name, &b,
+		    ENVELOPE_FILE_MAX) == -1) {
 			move_corrupt(mfd, msgid, de->d_name, strerror(errno));
 			continue;
 		}
@@ -359,7 +283,7 @@ recover_msg(const char *name, qs_evp_cb cb, void *arg)
 	if (m->nevp == 0) {
 		RB_REMOVE(qs_msgs, &msgs, m);
 		free(m);
-		rmtree_at(qfd, name);
+		qfs_rmtree(qfd, name);
 		qdirty = 1;
 	}
 	return n;
@@ -383,7 +307,7 @@ queue_store_recover(qs_evp_cb cb, void *arg)
 			continue;
 		log_info("queue event=recover removed=incoming/%s",
 		    de->d_name);
-		rmtree_at(incfd, de->d_name);
+		qfs_rmtree(incfd, de->d_name);
 	}
 	closedir(d);
 	fsync(incfd);
@@ -440,9 +364,9 @@ int
 queue_store_create(uint32_t *msgidp)
 {
 	struct qs_incoming	*i;
-	char			 name[9];
+	char			 name[9], path[32];
 	uint32_t		 msgid;
-	int			 tries, dfd, fd, wfd, saved;
+	int			 tries, fd, wfd, saved;
 
 	for (tries = 0; tries < 100; tries++) {
 		msgid = arc4random();
@@ -452,6 +376,8 @@ queue_store_create(uint32_t *msgidp)
 		msgname(msgid, name);
 		if (faccessat(qfd, name, F_OK, 0) == 0)
 			continue;
+		if (qfs_take_dir(incfd, name) == 0)
+			break;
 		if (mkdirat(incfd, name, 0700) == -1) {
 			if (errno == EEXIST)
 				continue;
@@ -463,13 +389,8 @@ queue_store_create(uint32_t *msgidp)
 		errno = EEXIST;
 		return -1;
 	}
-	if ((dfd = openat(incfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		goto fail;
-	fd = openat(dfd, F_MESSAGE, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600);
-	close(dfd);
-	if (fd == -1)
+	snprintf(path, sizeof(path), "%s/" F_MESSAGE, name);
+	if ((fd = qfs_open_new(incfd, path, O_RDWR)) == -1)
 		goto fail;
 	if ((wfd = dup(fd)) == -1) {
 		close(fd);
@@ -485,7 +406,7 @@ queue_store_create(uint32_t *msgidp)
 	return wfd;
 fail:
 	saved = errno;
-	rmtree_at(incfd, name);
+	qfs_rmtree(incfd, name);
 	errno = saved;
 	return -1;
 }
@@ -495,9 +416,13 @@ queue_store_envelope(uint32_t msgid, struct envelope *e)
 {
 	struct qs_incoming	*i;
 
-	if ((i = inc_find(msgid, NULL)) == NULL || i->nevp >=
-	    INCOMING_EVP_MAX) {
+	if ((i = inc_find(msgid, NULL)) == NULL) {
 		errno = ENOENT;
+		return -1;
+	}
+	if (i->nevp >= INCOMING_EVP_MAX) {
+		queue_store_fail(msgid, "452 4.5.3 Too many recipients");
+		errno = E2BIG;
 		return -1;
 	}
 	if (i->nevp == i->cap) {
@@ -511,6 +436,17 @@ queue_store_envelope(uint32_t msgid, struct envelope *e)
 	return 0;
 }
 
+void
+queue_store_fail(uint32_t msgid, const char *reply)
+{
+	struct qs_incoming	*i;
+
+	if ((i = inc_find(msgid, NULL)) == NULL || i->failed != NULL)
+		return;
+	if ((i->failed = strdup(reply)) == NULL)
+		fatal("queue_store");
+}
+
 static void
 inc_free(struct qs_incoming *i, int remove)
 {
@@ -518,11 +454,12 @@ inc_free(struct qs_incoming *i, int remove)
 
 	if (remove) {
 		msgname(i->msgid, name);
-		rmtree_at(incfd, name);
+		qfs_rmtree(incfd, name);
 	}
 	if (i->fd != -1)
 		close(i->fd);
 	free(i->evps);
+	free(i->failed);
 	free(i);
 }
 
@@ -537,26 +474,31 @@ queue_store_rollback(uint32_t msgid)
 	inc_free(i, 1);
 }
 
-/* Write one envelope file; fsync it unless nosync (the commit's pool
- * does it then). */
+/* Write one envelope file and fsync it; with fdp, leave the fsync to
+ * the caller and hand it the open fd. */
 static int
 write_envelope(int dfd, const char *name, const struct envelope *e,
-    int flags, int nosync)
+    int flags, int *fdp)
 {
 	struct buf	 b;
 	int		 fd, r = -1, saved;
 
 	buf_init(&b);
 	envelope_dump(e, &b);
-	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | flags,
-	    0600)) == -1)
+	(void)flags;
+	if ((fd = qfs_open_new(dfd, name, O_WRONLY)) == -1)
 		goto done;
-	if (write_all(fd, b.data, b.len) == -1 || (!nosync && fsync(fd) ==
-	    -1)) {
+	if (qfs_write_all(fd, b.data, b.len) == -1 || (fdp == NULL &&
+	    fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);
 		unlinkat(dfd, name, 0);
 		errno = saved;
+		goto done;
+	}
+	if (fdp != NULL) {
+		*fdp = fd;
+		r = 0;
 		goto done;
 	}
 	if (close(fd) == -1)
@@ -579,110 +521,23 @@ set_fail(struct qs_commit *c, int err)
 		    "452 4.3.1 Temporary queue failure (%s)", strerror(err));
 }
 
-/*
- * The fsyncs of a batch run in parallel threads: the file system folds
- * concurrent fsyncs into one journal commit, which is what makes group
- * commit pay.  An item is an open fd, or a name under a directory fd.
- */
-struct qs_sync {
-	int		 fd;
-	int		 at;
-	char		 name[24];
-	size_t		 owner;		/* index of the commit */
-	int		 err;
-};
-
-struct qs_pool {
-	struct qs_sync	*items;
-	size_t		 n;
-	_Atomic size_t	 next;
-};
-
-static void
-sync_one(struct qs_sync *it)
-{
-	int	 fd = it->fd;
-
-	if (fd == -1 && (fd = openat(it->at, it->name, O_RDONLY |
-	    O_CLOEXEC)) == -1) {
-		it->err = errno;
-		return;
-	}
-	if (fsync(fd) == -1)
-		it->err = errno;
-	if (fd != it->fd)
-		close(fd);
-}
-
-static void *
-sync_worker(void *arg)
-{
-	struct qs_pool	*p = arg;
-	size_t		 k;
-
-	while ((k = atomic_fetch_add(&p->next, 1)) < p->n)
-		sync_one(&p->items[k]);
-	return NULL;
-}
-
-static void
-sync_run(struct qs_sync *items, size_t n)
-{
-	struct qs_pool	 p;
-	pthread_t	 th[QS_SYNC_THREADS];
-	size_t		 nth, k, started = 0;
-
-	p.items = items;
-	p.n = n;
-	atomic_init(&p.next, 0);
-	nth = n < QS_SYNC_THREADS ? n : QS_SYNC_THREADS;
-	for (k = 1; k < nth; k++)
-		if (pthread_create(&th[started], NULL, sync_worker, &p) == 0)
-			started++;
-	sync_worker(&p);
-	for (k = 0; k < started; k++)
-		pthread_join(th[k], NULL);
-}
-
-struct qs_syncs {
-	struct qs_sync	*v;
-	size_t		 n, cap;
-};
-
-static struct qs_sync *
-sync_add(struct qs_syncs *ss, size_t owner, int fd, int at,
-    const char *name)
-{
-	struct qs_sync	*it;
-
-	if (ss->n == ss->cap) {
-		ss->cap = ss->cap ? ss->cap * 2 : 64;
-		if ((ss->v = reallocarray(ss->v, ss->cap,
-		    sizeof(*ss->v))) == NULL)
-			fatal("queue_store");
-	}
-	it = &ss->v[ss->n++];
-	memset(it, 0, sizeof(*it));
-	it->fd = fd;
-	it->at = at;
-	it->owner = owner;
-	if (name)
-		strlcpy(it->name, name, sizeof(it->name));
-	return it;
-}
-
 /* Phase one of a commit: everything written in incoming/<msgid>; the
  * fsyncs it needs are queued in ss.  *dfdp: the message directory. */
 static int
 commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
-    struct qs_syncs *ss, int *dfdp)
+    struct qfs_syncs *ss, int *dfdp)
 {
 	struct stat	 sb;
 	char		 name[9], ename[17];
 	size_t		 k;
-	int		 dfd;
+	int		 dfd, efd;
 	time_t		 now = time(NULL);
 
+	if (i->failed != NULL) {
+		c->ok = 0;
+		strlcpy(c->reply, i->failed, sizeof(c->reply));
+		return -1;
+	}
 	if (i->nevp == 0) {
 		c->ok = 0;
 		snprintf(c->reply, sizeof(c->reply),
@@ -708,7 +563,7 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 		return -1;
 	}
 	*dfdp = dfd;
-	sync_add(ss, owner, i->fd, -1, NULL);
+	qfs_sync_add(ss, owner, i->fd, 0);
 	for (k = 0; k < i->nevp; k++) {
 		struct envelope *e = &i->evps[k];
 
@@ -718,13 +573,13 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 		if (e->nexttry == 0)
 			e->nexttry = e->creation;
 		if (write_envelope(dfd, evpid_str(e->id, ename), e,
-		    O_EXCL, 1) == -1) {
+		    O_EXCL, &efd) == -1) {
 			set_fail(c, errno);
 			return -1;
 		}
-		sync_add(ss, owner, -1, dfd, ename);
+		qfs_sync_add(ss, owner, efd, 1);
 	}
-	sync_add(ss, owner, dfd, -1, NULL);
+	qfs_sync_add(ss, owner, dfd, 0);
 	return 0;
 }
 
@@ -733,8 +588,8 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 {
 	struct qs_incoming	**pp, *i;
 	struct qs_incoming	**incs;
-	struct qs_syncs		 ss = { NULL, 0, 0 };
-	struct qs_sync		 dirs[2];
+	struct qfs_syncs		 ss = { NULL, 0, 0 };
+	struct qfs_sync		 dirs[3];
 	char			 name[9];
 	size_t			 k, j;
 	int			 renamed = 0, err, *dfds;
@@ -758,10 +613,13 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 		commit_prepare(&cs[k], k, i, &ss, &dfds[k]);
 	}
 	/* 2: fsync messages, envelopes and their directories together */
-	sync_run(ss.v, ss.n);
-	for (j = 0; j < ss.n; j++)
+	qfs_sync_run(ss.v, ss.n);
+	for (j = 0; j < ss.n; j++) {
 		if (ss.v[j].err && cs[ss.v[j].owner].ok)
 			set_fail(&cs[ss.v[j].owner], ss.v[j].err);
+		if (ss.v[j].own)
+			close(ss.v[j].fd);
+	}
 	free(ss.v);
 	/* 3: make them visible */
 	for (k = 0; k < n; k++) {
@@ -778,10 +636,12 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 	}
 	/* 4: one fsync of queue/ makes every rename above durable */
 	if (renamed) {
+		/* spare/ too: what was taken from it is gone for good */
 		memset(dirs, 0, sizeof(dirs));
 		dirs[0].fd = qfd;
 		dirs[1].fd = incfd;
-		sync_run(dirs, 2);
+		dirs[2].fd = qfs_spare_fd();
+		qfs_sync_run(dirs, 3);
 	}
 	if (renamed && (dirs[0].err || dirs[1].err)) {
 		err = dirs[0].err ? dirs[0].err : dirs[1].err;
@@ -834,9 +694,11 @@ queue_store_update(const struct envelope *e)
 	if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1)
 		return -1;
-	if (write_envelope(dfd, tmp, e, O_TRUNC, 0) == -1)
+	if (write_envelope(dfd, tmp, e, O_TRUNC, NULL) == -1)
 		goto done;
-	if (renameat(dfd, tmp, dfd, ename) == -1) {
+	if (renameat2(dfd, tmp, dfd, ename, RENAME_EXCHANGE) == 0)
+		qfs_put_file(dfd, tmp);	/* the old one */
+	else if (renameat(dfd, tmp, dfd, ename) == -1) {
 		saved = errno;
 		unlinkat(dfd, tmp, 0);
 		errno = saved;
@@ -852,7 +714,7 @@ static int
 remove_common(uint64_t evpid, const char *why)
 {
 	struct qs_msg	*m;
-	char		 name[9], ename[17];
+	char		 name[9], ename[17], path[32], dst[128];
 	uint32_t	 msgid = evpid_to_msgid(evpid);
 	int		 dfd;
 
@@ -862,32 +724,31 @@ remove_common(uint64_t evpid, const char *why)
 	}
 	msgname(msgid, name);
 	evpid_str(evpid, ename);
-	if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		return -1;
-	if (why != NULL)
+	if (why != NULL) {
+		if ((dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			return -1;
 		move_corrupt(dfd, msgid, ename, why);
-	else if (unlinkat(dfd, ename, 0) == -1) {
+		if (m->nevp <= 1) {
+			/* keep the message next to its envelope */
+			corrupt_name(msgid, F_MESSAGE, dst, sizeof(dst));
+			renameat(dfd, F_MESSAGE, cfd, dst);
+		}
 		close(dfd);
-		return -1;
+	} else {
+		snprintf(path, sizeof(path), "%s/%s", name, ename);
+		if (qfs_put_file(qfd, path) == -1)
+			return -1;
 	}
-	close(dfd);
 	if (m->nevp > 0)
 		m->nevp--;
 	if (m->nevp == 0) {
-		if (why != NULL) {
-			/* keep the message next to its envelope */
-			char	 dst[128];
-
-			corrupt_name(msgid, F_MESSAGE, dst, sizeof(dst));
-			dfd = openat(qfd, name, O_RDONLY | O_DIRECTORY |
-			    O_CLOEXEC);
-			if (dfd != -1) {
-				renameat(dfd, F_MESSAGE, cfd, dst);
-				close(dfd);
-			}
-		}
-		rmtree_at(qfd, name);
+		snprintf(path, sizeof(path), "%s/" F_MESSAGE, name);
+		if (qfs_put_file(qfd, path) == -1 &&
+		    errno != ENOENT)
+			log_warn("queue: unlink %s", path);
+		if (qfs_put_dir(qfd, name) == -1)
+			qfs_rmtree(qfd, name);	/* stray files */
 		qdirty = 1;
 		m->dirty = 0;
 		RB_REMOVE(qs_msgs, &msgs, m);
@@ -957,7 +818,7 @@ queue_store_load(uint64_t evpid, struct envelope *e)
 	snprintf(path, sizeof(path), "%08" PRIx32 "/%s",
 	    evpid_to_msgid(evpid), evpid_str(evpid, ename));
 	buf_init(&b);
-	if (read_small(qfd, path, &b) == -1) {
+	if (qfs_read_small(qfd, path, &b, ENVELOPE_FILE_MAX) == -1) {
 		buf_free(&b);
 		return -1;
 	}

@@ -18,7 +18,7 @@
 /* One commit of a batch (group commit). */
 struct qs_commit {
 	uint32_t	 msgid;
-	uint64_t	 size;		/* as announced by smtp; UINT64_MAX: any */
+	uint64_t	 size;		/* announced by smtp; UINT64_MAX: any */
 	uint32_t	 peerid;	/* caller's cookie, untouched */
 	int		 ok;		/* out */
 	char		 reply[QS_REPLY_MAX];	/* out: "250 ..." / "452 ..." */
@@ -43,6 +43,9 @@ int	 queue_store_create(uint32_t *msgid);
 /* Attach an envelope to an incoming message; assigns e->id. */
 int	 queue_store_envelope(uint32_t msgid, struct envelope *e);
 void	 queue_store_rollback(uint32_t msgid);
+/* Make the commit of an incoming message fail with reply (an envelope
+ * was refused: never commit a message with recipients missing). */
+void	 queue_store_fail(uint32_t msgid, const char *reply);
 /* 1 if msgid is an incoming message. */
 int	 queue_store_is_incoming(uint32_t msgid);
 /* Commit n messages together: one directory fsync for the batch.  cb is

@@ -33,7 +33,8 @@
 struct limcount {
 	RB_ENTRY(limcount)	 entry;
 	char			*key;
-	unsigned		 n;
+	unsigned		 n;		/* in flight */
+	TAILQ_HEAD(, sched_evp)	 parked;	/* due, waiting for a slot */
 };
 
 static int
@@ -108,35 +109,19 @@ lim_get(const char *key, int create)
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->key = strdup(key)) == NULL)
 		fatal("scheduler");
+	TAILQ_INIT(&l->parked);
 	RB_INSERT(limits, &limits, l);
 	return l;
 }
 
 static void
-lim_dec(const char *key)
+lim_release(struct limcount *l)
 {
-	struct limcount	*l;
-
-	if ((l = lim_get(key, 0)) == NULL)
+	if (l->n > 0 || !TAILQ_EMPTY(&l->parked))
 		return;
-	if (l->n > 0)
-		l->n--;
-	if (l->n == 0) {
-		RB_REMOVE(limits, &limits, l);
-		free(l->key);
-		free(l);
-	}
-}
-
-static void
-sched_free(struct sched_evp *s)
-{
-	if (s->state == S_PENDING)
-		RB_REMOVE(evp_bytime, &bytime, s);
-	RB_REMOVE(evp_byid, &byid, s);
-	free(s->limkey);
-	free(s);
-	nevp--;
+	RB_REMOVE(limits, &limits, l);
+	free(l->key);
+	free(l);
 }
 
 static void
@@ -146,11 +131,57 @@ sched_pending(struct sched_evp *s)
 	RB_INSERT(evp_bytime, &bytime, s);
 }
 
+/* A slot of this key is free: the first parked envelope is due again. */
 static void
-sched_unpend(struct sched_evp *s)
+lim_dec(const char *key)
 {
+	struct limcount		*l;
+	struct sched_evp	*s;
+
+	if ((l = lim_get(key, 0)) == NULL)
+		return;
+	if (l->n > 0)
+		l->n--;
+	if ((s = TAILQ_FIRST(&l->parked)) != NULL) {
+		TAILQ_REMOVE(&l->parked, s, park);
+		sched_pending(s);
+	}
+	lim_release(l);
+}
+
+/* Take s out of the time tree or its parking list. */
+static void
+sched_detach(struct sched_evp *s)
+{
+	struct limcount	*l;
+
 	if (s->state == S_PENDING)
 		RB_REMOVE(evp_bytime, &bytime, s);
+	else if (s->state == S_PARKED &&
+	    (l = lim_get(s->limkey, 0)) != NULL) {
+		TAILQ_REMOVE(&l->parked, s, park);
+		lim_release(l);
+	}
+	s->state = S_HELD;
+}
+
+static void
+sched_park(struct sched_evp *s, struct limcount *l)
+{
+	RB_REMOVE(evp_bytime, &bytime, s);
+	s->state = S_PARKED;
+	TAILQ_INSERT_TAIL(&l->parked, s, park);
+}
+
+static void
+sched_free(struct sched_evp *s)
+{
+	sched_detach(s);
+	RB_REMOVE(evp_byid, &byid, s);
+	free(s->limkey);
+	free(s);
+	nevp--;
+	queue_stat("queue.envelopes", -1);	/* a gauge */
 }
 
 static void
@@ -183,7 +214,7 @@ sched_dispatch(struct sched_evp *s)
 		sched_free(s);
 		return -1;
 	}
-	sched_unpend(s);
+	sched_detach(s);
 	s->state = S_INFLIGHT;
 	inflight++;
 	lim_get(s->limkey, 1)->n++;
@@ -218,12 +249,15 @@ sched_on_timer(int fd, short ev, void *arg)
 			blocked = 1;
 			break;
 		}
-		if ((s->local && paused_mda) || (!s->local && paused_mta))
+		if ((s->local && paused_mda) || (!s->local && paused_mta)) {
+			blocked = 1;	/* resume re-arms */
 			continue;
+		}
 		l = lim_get(s->limkey, 0);
 		if (l != NULL && l->n >= (s->local ? SCHED_MAX_INFLIGHT_USER :
 		    SCHED_MAX_INFLIGHT_DOMAIN)) {
-			blocked = 1;
+			/* out of the scan until a slot of its key frees */
+			sched_park(s, l);
 			continue;
 		}
 		if (sched_dispatch(s) == -1 && proc_chan(s->local ?
@@ -279,6 +313,7 @@ scheduler_add(const struct envelope *e)
 		return;
 	}
 	nevp++;
+	queue_stat("queue.envelopes", 1);
 	if (e->type == ENV_BOUNCE) {
 		s->state = S_BOUNCING;
 		bounce_add(&s->e, B_FAILED);
@@ -315,13 +350,14 @@ scheduler_count(void)
 	return nevp;
 }
 
-static time_t
-backoff(unsigned retries)
+time_t
+scheduler_backoff(unsigned retries, time_t retry, time_t max)
 {
-	time_t	 d = env->queue_retry > 0 ? env->queue_retry : 300;
-	time_t	 max = env->queue_retry_max > 0 ? env->queue_retry_max : 14400;
+	time_t	 d = retry > 0 ? retry : 300;
 	unsigned i;
 
+	if (max <= 0)
+		max = 14400;
 	for (i = 1; i < retries && d < max; i++)
 		d *= 2;
 	return d < max ? d : max;
@@ -398,7 +434,8 @@ scheduler_on_result(uint32_t type, uint64_t evpid, const char *line)
 			sched_fail(s);
 			return;
 		}
-		s->e.nexttry = now + backoff(s->e.retries);
+		s->e.nexttry = now + scheduler_backoff(s->e.retries,
+		    env->queue_retry, env->queue_retry_max);
 		if (s->e.nexttry > s->e.creation + ttl)
 			s->e.nexttry = s->e.creation + ttl;
 		if (wants_delay_notice(&s->e, now)) {
@@ -452,11 +489,11 @@ scheduler_schedule(uint64_t evpid)
 	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
 	    s != NULL; s = next) {
 		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
-		if (s->state != S_PENDING)
+		if (s->state != S_PENDING && s->state != S_PARKED)
 			continue;
-		RB_REMOVE(evp_bytime, &bytime, s);
+		sched_detach(s);
 		s->e.nexttry = now;
-		RB_INSERT(evp_bytime, &bytime, s);
+		sched_pending(s);
 		n++;
 	}
 	sched_arm(0);
@@ -471,12 +508,13 @@ scheduler_etrn(const char *domain)
 	int			 n = 0;
 
 	RB_FOREACH(s, evp_byid, &byid) {
-		if (s->state != S_PENDING || s->local ||
+		if ((s->state != S_PENDING && s->state != S_PARKED) ||
+		    s->local ||
 		    strcasecmp(rcpt_domain(s->e.rcpt), domain) != 0)
 			continue;
-		RB_REMOVE(evp_bytime, &bytime, s);
+		sched_detach(s);
 		s->e.nexttry = now;
-		RB_INSERT(evp_bytime, &bytime, s);
+		sched_pending(s);
 		n++;
 	}
 	sched_arm(0);
@@ -515,10 +553,9 @@ scheduler_hold(uint64_t evpid)
 	for (s = evpid ? scheduler_find(evpid) : RB_MIN(evp_byid, &byid);
 	    s != NULL; s = next) {
 		next = evpid ? NULL : RB_NEXT(evp_byid, &byid, s);
-		if (s->state != S_PENDING)
+		if (s->state != S_PENDING && s->state != S_PARKED)
 			continue;
-		RB_REMOVE(evp_bytime, &bytime, s);
-		s->state = S_HELD;
+		sched_detach(s);	/* now S_HELD */
 		n++;
 	}
 	sched_arm(0);

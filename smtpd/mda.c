@@ -43,24 +43,6 @@ struct mda_child {
 static TAILQ_HEAD(, mda_child)	 mda_children =
     TAILQ_HEAD_INITIALIZER(mda_children);
 
-static const char *
-mda_method_name(enum action_method m)
-{
-	switch (m) {
-	case A_MAILDIR:
-		return "maildir";
-	case A_MBOX:
-		return "mbox";
-	case A_MDA:
-		return "mda";
-	case A_LMTP:
-		return "lmtp";
-	case A_RELAY:
-		break;
-	}
-	return "relay";
-}
-
 /* Keep a result line printable and on one line for imsg and logs. */
 static void
 mda_clean_line(char *s)
@@ -189,7 +171,7 @@ mda_on_deliver(struct imsg *imsg)
 	c->resfd = resfd;
 	c->start = time(NULL);
 	c->timeout = timeout;
-	c->method = mda_method_name(a->method);
+	c->method = mda_method(a, &e);
 	strlcpy(c->user, u.name, sizeof c->user);
 	evtimer_set(&c->timer, mda_on_timeout, c);
 	tv.tv_sec = timeout + MDA_KILL_SLACK;

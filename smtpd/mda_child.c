@@ -43,7 +43,8 @@ mda_user_resolve(const struct action *a, const struct envelope *e,
 		pw = getpwuid(getuid());
 		name = "(invoking user)";
 	} else {
-		name = a->user ? a->user : e->user;
+		/* lka chose the user (it already applied `user NAME`). */
+		name = e->user[0] ? e->user : a->user ? a->user : "";
 		if (name[0] == '\0') {
 			snprintf(line, len, "550 5.1.1 no local user for this "
 			    "recipient");
@@ -189,8 +190,19 @@ mda_child_run(int msgfd, int resfd, const struct action *a,
 
 	v.user = e->user[0] ? e->user : u->name;
 	v.home = u->home;
-	v.rcpt = e->rcpt;
+	v.rcpt = mda_rcpt(e);
 	v.sender = e->sender;
+
+	/* An alias to |command or /file overrides the action's method. */
+	switch (mda_alias_target(e)) {
+	case '|':
+		r = mda_cmd_deliver(msgfd, e->rcpt + 1, &v, e, timeout, line,
+		    sizeof line);
+		mda_child_exit(resfd, r, line);
+	case '/':
+		r = mda_mbox_deliver(msgfd, e->rcpt, e, line, sizeof line);
+		mda_child_exit(resfd, r, line);
+	}
 
 	switch (a->method) {
 	case A_MAILDIR:
@@ -233,6 +245,30 @@ mda_child_run(int msgfd, int resfd, const struct action *a,
 		break;
 	}
 	mda_child_exit(resfd, r, line);
+}
+
+const char *
+mda_method(const struct action *a, const struct envelope *e)
+{
+	switch (mda_alias_target(e)) {
+	case '|':
+		return "pipe";
+	case '/':
+		return "file";
+	}
+	switch (a->method) {
+	case A_MAILDIR:
+		return "maildir";
+	case A_MBOX:
+		return "mbox";
+	case A_MDA:
+		return "mda";
+	case A_LMTP:
+		return "lmtp";
+	case A_RELAY:
+		break;
+	}
+	return "relay";
 }
 
 pid_t

@@ -25,12 +25,17 @@ struct mda_user {
 
 /*
  * Who the delivery runs as: started without root, the invoking user; as
- * root the action's `user NAME`, else the envelope's local user, and
- * never uid 0 ("550 5.2.0 delivery as root refused: add an alias").
+ * root the envelope's local user (lka's choice), else the action's
+ * `user NAME`, and never uid 0 ("550 5.2.0 delivery as root refused:
+ * add an alias").
  * 0, or -1 with the result in *r and its line.
  */
 int	mda_user_resolve(const struct action *, const struct envelope *,
 	    struct mda_user *, enum mda_result *r, char *line, size_t len);
+
+/* "maildir", "mbox", "mda", "lmtp", or "pipe" / "file" for an alias
+ * target (mda_alias_target). */
+const char	*mda_method(const struct action *, const struct envelope *);
 
 /*
  * Fork the delivery child (its own process group): it keeps only the

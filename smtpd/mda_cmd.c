@@ -246,7 +246,7 @@ mda_cmd_deliver(int msgfd, const char *cmd, const struct mda_vars *vars,
 	envp[3] = env_entry("LOGNAME", vars->user);
 	envp[4] = env_entry("SHELL", "/bin/sh");
 	envp[5] = env_entry("SENDER", e->sender);
-	envp[6] = env_entry("RECIPIENT", e->rcpt);
+	envp[6] = env_entry("RECIPIENT", mda_rcpt(e));
 	for (i = 0; i < 7; i++)
 		if (envp[i] == NULL) {
 			snprintf(err, errlen, "451 4.3.0 out of memory");

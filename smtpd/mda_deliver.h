@@ -32,6 +32,17 @@ struct mda_vars {
 };
 
 /*
+ * An alias expanded to "|command" or "/file" (lka_expand.c) arrives as
+ * the envelope's rcpt; it is one only when rcpt differs from the address
+ * given at RCPT, so a sender's own <|cmd@domain> is just an address.
+ * Returns '|', '/' or 0.  Pure.
+ */
+int	mda_alias_target(const struct envelope *);
+/* The address for Delivered-To, %{rcpt} and $RECIPIENT: the original
+ * recipient for an alias target, else rcpt. */
+const char *mda_rcpt(const struct envelope *);
+
+/*
  * Expand `~` (leading only) and %{user} %{rcpt} %{rcpt.user}
  * %{rcpt.domain} %{sender} (%u = %{user}, %d = %{rcpt.domain}, %% = %)
  * in fmt into out.  Substituted values are made path-safe: '/', control
@@ -62,7 +73,8 @@ void	mda_diag_escape(char *dst, size_t dstlen, const char *s, size_t n,
 enum mda_result	mda_maildir_deliver(int msgfd, const char *dir,
 		    const struct envelope *, char *err, size_t errlen);
 /* Append to the mbox file path (created 0600 if missing): fcntl lock,
- * dotlock path.lock, "From " line, mboxrd escaping; on a failed write
+ * dotlock path.lock (fcntl only where the directory is not writable,
+ * e.g. an alias /file), "From " line, mboxrd escaping; on a failed write
  * the file is truncated back to its original size. */
 enum mda_result	mda_mbox_deliver(int msgfd, const char *path,
 		    const struct envelope *, char *err, size_t errlen);

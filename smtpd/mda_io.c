@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "mda_deliver.h"
 #include "mda_io.h"
 
 void
@@ -167,6 +168,21 @@ mda_writer_flush(struct mda_writer *w)
 	return 0;
 }
 
+int
+mda_alias_target(const struct envelope *e)
+{
+	if ((e->rcpt[0] == '|' || e->rcpt[0] == '/') &&
+	    strcmp(e->rcpt, e->orig_rcpt) != 0)
+		return e->rcpt[0];
+	return 0;
+}
+
+const char *
+mda_rcpt(const struct envelope *e)
+{
+	return mda_alias_target(e) ? e->orig_rcpt : e->rcpt;
+}
+
 /* Header values come from the envelope: keep them on one line. */
 static void
 add_header(struct mda_writer *w, const char *name, const char *open,
@@ -198,7 +214,7 @@ mda_copy_message(int msgfd, struct mda_writer *w, const struct envelope *e,
 
 	*rerr = 0;
 	add_header(w, "Return-Path: ", "<", e->sender, ">", nl);
-	add_header(w, "Delivered-To: ", "", e->rcpt, "", nl);
+	add_header(w, "Delivered-To: ", "", mda_rcpt(e), "", nl);
 
 	mda_reader_init(&r, msgfd);
 	while ((rv = mda_reader_next(&r, &p, &n, &bol, &eol)) == 1) {

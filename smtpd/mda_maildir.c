@@ -98,24 +98,13 @@ mda_maildir_deliver(int msgfd, const char *dir, const struct envelope *e,
 	char			 name[384];
 	static const char	*subs[] = { "tmp", "new", "cur" };
 	size_t			 i;
-	int			 fd, rerr, saved;
+	int			 fd, rerr, saved, r;
 
 	if (dir[0] != '/') {
 		snprintf(err, errlen, "550 5.3.5 maildir path %s is not "
 		    "absolute", dir);
 		return MDA_PERMFAIL;
 	}
-	for (i = 0; i < 3; i++) {
-		if (snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]) >=
-		    (int)sizeof sub) {
-			snprintf(err, errlen, "550 5.3.5 maildir path too "
-			    "long");
-			return MDA_PERMFAIL;
-		}
-		if (mkdirs(sub) == -1)
-			return io_fail(err, errlen, "mkdir", sub, errno);
-	}
-
 	unique_name(name, sizeof name);
 	if (snprintf(tmp, sizeof tmp, "%s/tmp/%s", dir, name) >=
 	    (int)sizeof tmp ||
@@ -126,6 +115,17 @@ mda_maildir_deliver(int msgfd, const char *dir, const struct envelope *e,
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
+	/* The usual case is an existing maildir: make it only if needed. */
+	if (fd == -1 && errno == ENOENT) {
+		for (i = 0; i < 3; i++) {
+			snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
+			if (mkdirs(sub) == -1)
+				return io_fail(err, errlen, "mkdir", sub,
+				    errno);
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+	}
 	if (fd == -1)
 		return io_fail(err, errlen, "open", tmp, errno);
 
@@ -146,7 +146,21 @@ mda_maildir_deliver(int msgfd, const char *dir, const struct envelope *e,
 		unlink(tmp);
 		return io_fail(err, errlen, "fsync", tmp, saved);
 	}
-	if (rename(tmp, new) == -1) {
+	r = rename(tmp, new);
+	if (r == -1 && errno == ENOENT) {
+		/* tmp/ was there but not new/ or cur/ */
+		for (i = 1; i < 3; i++) {
+			snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
+			if (mkdirs(sub) == -1) {
+				saved = errno;
+				unlink(tmp);
+				return io_fail(err, errlen, "mkdir", sub,
+				    saved);
+			}
+		}
+		r = rename(tmp, new);
+	}
+	if (r == -1) {
 		saved = errno;
 		unlink(tmp);
 		return io_fail(err, errlen, "rename", new, saved);

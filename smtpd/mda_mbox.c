@@ -92,7 +92,7 @@ mda_mbox_deliver(int msgfd, const char *path, const struct envelope *e,
 	enum mda_result		 res;
 	time_t			 now;
 	off_t			 size;
-	int			 fd, rerr, saved, n;
+	int			 fd, rerr, saved, n, locked;
 
 	if (path[0] != '/') {
 		snprintf(err, errlen, "550 5.3.5 mbox path %s is not absolute",
@@ -109,17 +109,25 @@ mda_mbox_deliver(int msgfd, const char *path, const struct envelope *e,
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &oset);
+	/* A directory the user may not write (an alias /file) gets the
+	 * fcntl lock only, as procmail does. */
+	locked = 1;
 	if (dotlock(lock) == -1) {
-		res = fail(err, errlen, "dotlock", lock, errno);
-		sigprocmask(SIG_SETMASK, &oset, NULL);
-		return res;
+		if (errno == EACCES || errno == EPERM || errno == EROFS)
+			locked = 0;
+		else {
+			res = fail(err, errlen, "dotlock", lock, errno);
+			sigprocmask(SIG_SETMASK, &oset, NULL);
+			return res;
+		}
 	}
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (fd == -1) {
 		res = fail(err, errlen, "open", path, errno);
-		unlink(lock);
+		if (locked)
+			unlink(lock);
 		sigprocmask(SIG_SETMASK, &oset, NULL);
 		return res;
 	}
@@ -184,7 +192,8 @@ fail:
 	res = MDA_TEMPFAIL;
 out:
 	close(fd);
-	unlink(lock);
+	if (locked)
+		unlink(lock);
 	sigprocmask(SIG_SETMASK, &oset, NULL);
 	return res;
 }

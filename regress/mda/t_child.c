@@ -67,7 +67,12 @@ ATF_TC_BODY(resolve_user, tc)
 	ATF_CHECK_EQ(u.uid, pw->pw_uid);
 	ATF_CHECK_STREQ(u.name, TEST_USER);
 
-	/* The action's user wins, and it cannot be root either. */
+	/* Without a local user in the envelope, the action's user; it
+	 * cannot be root either. */
+	e.user[0] = '\0';
+	action_init(&a, A_MAILDIR, NULL, TEST_USER);
+	ATF_REQUIRE(mda_user_resolve(&a, &e, &u, &r, line, sizeof line) == 0);
+	ATF_CHECK_EQ(u.uid, pw->pw_uid);
 	action_init(&a, A_MAILDIR, NULL, "root");
 	ATF_CHECK_EQ(mda_user_resolve(&a, &e, &u, &r, line, sizeof line), -1);
 	ATF_CHECK_EQ(r, MDA_PERMFAIL);
@@ -201,6 +206,106 @@ ATF_TC_BODY(command_credentials, tc)
 	scratch_remove(dir);
 }
 
+/* Spawn for envelope e (user TEST_USER) and wait. */
+static enum mda_result
+spawn_env(const struct action *a, struct envelope *e, char *line,
+    size_t len)
+{
+	struct mda_user	 u;
+	enum mda_result	 r;
+	pid_t		 pid;
+	int		 fd, resfd, status;
+
+	strlcpy(e->user, TEST_USER, sizeof e->user);
+	ATF_REQUIRE_MSG(mda_user_resolve(a, e, &u, &r, line, len) == 0, "%s",
+	    line);
+	fd = msg_fd("A: b\n\nx\n", 8);
+	pid = mda_child_spawn(fd, a, e, &u, 20, "x", &resfd, line, len);
+	ATF_REQUIRE_MSG(pid > 0, "%s", line);
+	close(fd);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	r = mda_child_result(resfd, status, 0, 20, line, len);
+	close(resfd);
+	return r;
+}
+
+/* Aliases to |command and /file, and a sender's look-alike address. */
+ATF_TC_WITHOUT_HEAD(alias_targets);
+ATF_TC_BODY(alias_targets, tc)
+{
+	struct action	 a;
+	struct envelope	 e;
+	struct stat	 st;
+	char		 dir[64], path[256], line[MDA_ERR_MAX], *got;
+	uid_t		 tuid = target_uid();
+	const char	*want = "Return-Path: <s@x>\nDelivered-To: a@example.net"
+			    "\nA: b\n\nx\n";
+
+	scratch(dir, sizeof dir, tuid);
+	snprintf(path, sizeof path, "%s/md/%%{rcpt.user}", dir);
+	action_init(&a, A_MAILDIR, path, NULL);
+
+	test_envelope(&e, "s@x", "a@example.net");
+	snprintf(e.rcpt, sizeof e.rcpt, "|/usr/bin/tee %s/piped", dir);
+	ATF_CHECK_EQ(mda_alias_target(&e), '|');
+	ATF_CHECK_STREQ(mda_method(&a, &e), "pipe");
+	ATF_CHECK_EQ_MSG(spawn_env(&a, &e, line, sizeof line), MDA_OK, "%s",
+	    line);
+	snprintf(path, sizeof path, "%s/piped", dir);
+	got = slurp(path, NULL);
+	ATF_CHECK_STREQ(got, want);
+	free(got);
+
+	test_envelope(&e, "s@x", "a@example.net");
+	snprintf(e.rcpt, sizeof e.rcpt, "%s/filed", dir);
+	ATF_CHECK_EQ(mda_alias_target(&e), '/');
+	ATF_CHECK_STREQ(mda_method(&a, &e), "file");
+	ATF_CHECK_EQ_MSG(spawn_env(&a, &e, line, sizeof line), MDA_OK, "%s",
+	    line);
+	snprintf(path, sizeof path, "%s/filed", dir);
+	got = slurp(path, NULL);
+	ATF_CHECK_MSG(strncmp(got, "From s@x ", 9) == 0, "%s", got);
+	ATF_CHECK_MSG(strstr(got, want) != NULL, "%s", got);
+	free(got);
+
+	/* A /file in a directory the user cannot write: no dotlock, the
+	 * fcntl lock is enough. */
+	snprintf(path, sizeof path, "%s/ro", dir);
+	ATF_REQUIRE(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof path, "%s/ro/file", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	if (geteuid() == 0)
+		ATF_REQUIRE(chown(path, tuid, (gid_t)-1) == 0);
+	snprintf(path, sizeof path, "%s/ro", dir);
+	ATF_REQUIRE(chmod(path, 0555) == 0);
+	test_envelope(&e, "s@x", "a@example.net");
+	snprintf(e.rcpt, sizeof e.rcpt, "%s/ro/file", dir);
+	ATF_CHECK_EQ_MSG(spawn_env(&a, &e, line, sizeof line), MDA_OK, "%s",
+	    line);
+	snprintf(path, sizeof path, "%s/ro/file", dir);
+	got = slurp(path, NULL);
+	ATF_CHECK_MSG(strstr(got, want) != NULL, "%s", got);
+	free(got);
+	snprintf(path, sizeof path, "%s/ro", dir);
+	chmod(path, 0755);
+
+	/* <|/usr/bin/touch DIR/pwned@example.net> as given at RCPT is an
+	 * address: it goes to the maildir, nothing is run. */
+	test_envelope(&e, "s@x", "");
+	snprintf(e.rcpt, sizeof e.rcpt, "|/usr/bin/touch %s/pwned@example.net",
+	    dir);
+	strlcpy(e.orig_rcpt, e.rcpt, sizeof e.orig_rcpt);
+	ATF_CHECK_EQ(mda_alias_target(&e), 0);
+	ATF_CHECK_STREQ(mda_method(&a, &e), "maildir");
+	ATF_CHECK_EQ_MSG(spawn_env(&a, &e, line, sizeof line), MDA_OK, "%s",
+	    line);
+	snprintf(path, sizeof path, "%s/pwned", dir);
+	ATF_CHECK_MSG(stat(path, &st) == -1, "the command ran");
+	snprintf(path, sizeof path, "%s/md", dir);
+	ATF_CHECK_EQ(count_entries(path), 1);
+	scratch_remove(dir);
+}
+
 /* Is pid gone (or a zombie)? */
 static int
 gone(pid_t pid)
@@ -308,6 +413,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, resolve_user);
 	ATF_TP_ADD_TC(tp, maildir_as_user);
 	ATF_TP_ADD_TC(tp, command_credentials);
+	ATF_TP_ADD_TC(tp, alias_targets);
 	ATF_TP_ADD_TC(tp, parent_death);
 	ATF_TP_ADD_TC(tp, result_without_report);
 	return atf_no_error();

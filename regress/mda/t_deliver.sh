@@ -214,6 +214,112 @@ mda_failure_cleanup()
 	h_cleanup
 }
 
+atf_test_case aliases cleanup
+aliases_head()
+{
+	atf_set descr "aliases to |command and /file deliver there as the user; a sender's <|cmd@domain> is only an address"
+}
+aliases_body()
+{
+	h_init
+	smtpd_setup 24105 /dev/null
+	h_userdir "$SMTPD_DIR/maildir"
+	h_userdir "$SMTPD_DIR/alias"
+	cat > "$SMTPD_DIR/aliases" <<-EOF
+	piped: "|/usr/bin/tee $SMTPD_DIR/alias/piped"
+	filed: $SMTPD_DIR/alias/filed
+	EOF
+	chmod 644 "$SMTPD_DIR/aliases"
+	{ echo 'table aliases file:@DIR@/aliases'
+	  h_conf "action \"local\" maildir \"@MAILDIR@/%{rcpt.user}\" alias <aliases> user $DUSER"
+	} | smtpd_setup 24105 -
+	smtpd_start
+	h_message piped@example.test
+	SMTP_BODY=body.txt smtp_send 24105 sender@example.org \
+	    piped@example.test filed@example.test '|/usr/bin/id@example.test' \
+	    >/dev/null
+	h_wait_log "method=pipe result="
+	h_wait_log "method=file result="
+	h_wait_log "method=maildir result="
+	atf_check -o not-empty grep "method=pipe result=Ok" "$SMTPD_LOG"
+	atf_check -o not-empty grep "method=file result=Ok" "$SMTPD_LOG"
+	atf_check -o not-empty grep "method=maildir result=Ok" "$SMTPD_LOG"
+	atf_check -o inline:"1\n" grep -c "method=pipe" "$SMTPD_LOG"
+	h_check_delivered "$SMTPD_DIR/alias/piped" piped@example.test \
+	    expected.txt
+	atf_check -o inline:"$DUSER\n" stat -c %U "$SMTPD_DIR/alias/piped"
+	atf_check -o match:"^From sender@example.org " \
+	    sed -n 1p "$SMTPD_DIR/alias/filed"
+	atf_check -o inline:"1\n" sh -c "ls '$SMTPD_DIR/maildir' | wc -l"
+	smtpd_stop
+}
+aliases_cleanup()
+{
+	h_cleanup
+}
+
+atf_test_case root_refused cleanup
+root_refused_head()
+{
+	atf_set descr "as root, mail for root is refused (5.2.0) unless an alias maps root to a user"
+}
+root_refused_body()
+{
+	h_init
+	[ "$(id -u)" = 0 ] || atf_skip "only meaningful when started as root"
+	smtpd_setup 24106 /dev/null
+	h_userdir "$SMTPD_DIR/maildir"
+	echo "postmaster: $DUSER" > "$SMTPD_DIR/aliases"
+	chmod 644 "$SMTPD_DIR/aliases"
+	{ echo 'table aliases file:@DIR@/aliases'
+	  h_conf "action \"local\" maildir \"@MAILDIR@/%{user}\" alias <aliases>"
+	} | smtpd_setup 24106 -
+	smtpd_start
+	h_message root@example.test
+	SMTP_BODY=body.txt smtp_send 24106 sender@example.org \
+	    root@example.test postmaster@example.test >/dev/null
+	h_wait_log "method=maildir result=Ok"
+	h_wait_log "result=PermFail"
+	atf_check -o match:"5\.2\.0 delivery as root refused: add an alias" \
+	    grep "result=PermFail" "$SMTPD_LOG"
+	atf_check -o inline:"$DUSER\n" ls "$SMTPD_DIR/maildir"
+	atf_check -o inline:"1\n" sh -c "ls '$SMTPD_DIR/maildir/$DUSER/new' | wc -l"
+	smtpd_stop
+}
+root_refused_cleanup()
+{
+	h_cleanup
+}
+
+atf_test_case time_limit cleanup
+time_limit_head()
+{
+	atf_set descr "mda timeout: a command running past it is killed and the delivery is retried"
+}
+time_limit_body()
+{
+	h_init
+	smtpd_setup 24107 /dev/null
+	h_userdir "$SMTPD_DIR/state"
+	{ echo 'mda timeout 1s'
+	  h_conf "action \"local\" mda \"/bin/sh -c 'echo \$\$ >> @DIR@/state/pid; exec sleep 60'\" user $DUSER"
+	} | smtpd_setup 24107 -
+	smtpd_start
+	h_message slow@example.test
+	SMTP_BODY=body.txt smtp_send 24107 sender@example.org \
+	    slow@example.test >/dev/null
+	h_wait_log "method=mda result=TempFail"
+	atf_check -o match:"4\.4\.7 mda command timed out after 1s" \
+	    grep "method=mda result=TempFail" "$SMTPD_LOG"
+	pid=$(head -n 1 "$SMTPD_DIR/state/pid")
+	atf_check -s exit:1 -e ignore kill -0 "$pid"
+	smtpd_stop
+}
+time_limit_cleanup()
+{
+	h_cleanup
+}
+
 atf_test_case mbox cleanup
 mbox_head()
 {
@@ -278,4 +384,7 @@ atf_init_test_cases()
 	atf_add_test_case mbox
 	atf_add_test_case mda_command
 	atf_add_test_case mda_failure
+	atf_add_test_case aliases
+	atf_add_test_case root_refused
+	atf_add_test_case time_limit
 }

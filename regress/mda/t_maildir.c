@@ -137,6 +137,27 @@ ATF_TC_BODY(large, tc)
 	free(out);
 }
 
+/* A maildir with only tmp/: new/ and cur/ are made at rename time. */
+ATF_TC_WITHOUT_HEAD(partial_maildir);
+ATF_TC_BODY(partial_maildir, tc)
+{
+	struct envelope	 e;
+	char		 dir[1024], sub[1100], err[MDA_ERR_MAX];
+	int		 fd;
+
+	test_envelope(&e, "s@example.org", "r@example.net");
+	ATF_REQUIRE(getcwd(dir, sizeof dir - 32) != NULL);
+	strcat(dir, "/Maildir");
+	ATF_REQUIRE(mkdir(dir, 0700) == 0);
+	snprintf(sub, sizeof sub, "%s/tmp", dir);
+	ATF_REQUIRE(mkdir(sub, 0700) == 0);
+	fd = msg_fd(msg, sizeof msg - 1);
+	ATF_CHECK_EQ_MSG(mda_maildir_deliver(fd, dir, &e, err, sizeof err),
+	    MDA_OK, "%s", err);
+	check_one(dir, want, sizeof want - 1);
+	close(fd);
+}
+
 ATF_TC_WITHOUT_HEAD(failures);
 ATF_TC_BODY(failures, tc)
 {
@@ -190,6 +211,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, byte_for_byte);
 	ATF_TP_ADD_TC(tp, lf_and_null_sender);
 	ATF_TP_ADD_TC(tp, large);
+	ATF_TP_ADD_TC(tp, partial_maildir);
 	ATF_TP_ADD_TC(tp, failures);
 	return atf_no_error();
 }

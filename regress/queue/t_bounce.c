@@ -87,12 +87,13 @@ ATF_TC_BODY(failure_report, tc)
 	rs[1].e = &e2;
 	rs[1].kind = B_FAILED;
 	buf_init(&out);
-	bounce_format(&out, "mx.test", "a@example.org", rs, 2, ORIG,
-	    strlen(ORIG), 0, 1700001000, "BOUNDARY42", "\r\n");
+	bounce_format(&out, "mx.test", "pm@mx.test", "a@example.org", rs, 2,
+	    ORIG, strlen(ORIG), 0, 1700001000, "BOUNDARY42", "\r\n");
 	msg = buf_cstr(&out);
 	ATF_CHECK(strstr(msg, "From: Mail Delivery System "
 	    "<MAILER-DAEMON@mx.test>\r\n") == msg);
 	ATF_CHECK(strstr(msg, "\r\nTo: <a@example.org>\r\n") != NULL);
+	ATF_CHECK(strstr(msg, "\r\nReply-To: <pm@mx.test>\r\n") != NULL);
 	ATF_CHECK(strstr(msg, "Content-Type: multipart/report; "
 	    "report-type=delivery-status;\r\n\tboundary=\"BOUNDARY42\"") !=
 	    NULL);
@@ -139,8 +140,8 @@ ATF_TC_BODY(ret_full_and_delay, tc)
 	r.e = &e;
 	r.kind = B_FAILED;
 	buf_init(&out);
-	bounce_format(&out, "mx.test", "a@example.org", &r, 1, ORIG,
-	    strlen(ORIG), 1, 1700001000, "B1", "\r\n");
+	bounce_format(&out, "mx.test", "pm@mx.test", "a@example.org", &r, 1,
+	    ORIG, strlen(ORIG), 1, 1700001000, "B1", "\r\n");
 	n = split(strstr(buf_cstr(&out), "\r\n\r\n"), "B1", parts, 8);
 	ATF_REQUIRE_EQ(n, 3);
 	ATF_CHECK(strncmp(parts[2], "Content-Type: message/rfc822", 28) ==
@@ -151,8 +152,8 @@ ATF_TC_BODY(ret_full_and_delay, tc)
 	buf_reset(&out);
 	mkevp(&e, "b@example.net", "451 4.3.0 try later");
 	r.kind = B_DELAYED;
-	bounce_format(&out, "mx.test", "a@example.org", &r, 1, ORIG,
-	    strlen(ORIG), 0, 1700001000, "B2", "\r\n");
+	bounce_format(&out, "mx.test", "pm@mx.test", "a@example.org", &r, 1,
+	    ORIG, strlen(ORIG), 0, 1700001000, "B2", "\r\n");
 	ATF_CHECK(strstr(buf_cstr(&out), "Subject: Delayed Mail"));
 	ATF_CHECK(strstr(buf_cstr(&out), "Action: delayed\r\n"
 	    "Status: 4.3.0\r\n"));
@@ -160,8 +161,8 @@ ATF_TC_BODY(ret_full_and_delay, tc)
 	buf_reset(&out);
 	mkevp(&e, "b@example.net", "250 2.0.0 ok");
 	r.kind = B_RELAYED;
-	bounce_format(&out, "mx.test", "a@example.org", &r, 1, ORIG,
-	    strlen(ORIG), 0, 1700001000, "B3", "\r\n");
+	bounce_format(&out, "mx.test", "pm@mx.test", "a@example.org", &r, 1,
+	    ORIG, strlen(ORIG), 0, 1700001000, "B3", "\r\n");
 	ATF_CHECK(strstr(buf_cstr(&out), "Action: relayed\r\n"
 	    "Status: 2.0.0\r\n"));
 	buf_free(&out);

@@ -1,15 +1,18 @@
 #! /usr/bin/env atf-sh
 # Integration tests of the queue: retry timing, expiry bounce, double
 # bounce, corrupt envelope moved aside, recovery of a hand-made spool,
-# disk full on a small tmpfs (root only).  Ports 23000-23099.
+# disk full on a small tmpfs (root only), control, DSN NOTIFY variants
+# delay notices and ETRN.  Ports 23000-23099.
 
 . "$(atf_get_srcdir)/../lib/smtpd.sh"
 
-# Local deliveries run as _smtptest when root, as ourselves otherwise.
+# Local deliveries run as _smtptest when root, as ourselves otherwise;
+# `user NAME` makes every local recipient valid.
 q_world()
 {
 	h_world
-	LOCALUSER=""
+	# every local recipient is a virtual one delivered as that user
+	LOCALUSER="user $(id -un)"
 	if [ "$(id -u)" = 0 ]; then
 		id _smtptest >/dev/null 2>&1 ||
 		    atf_fail "user _smtptest missing: run tools/setup.sh --users"
@@ -21,6 +24,18 @@ q_world()
 	if [ "$(id -u)" = 0 ]; then
 		chown -R _smtptest "$SMTPD_DIR/maildir"
 	fi
+}
+
+# Start the daemon and wait (bounded) for its control socket too.
+q_start()
+{
+	smtpd_start
+	_n=50
+	while [ ! -S "$SMTPD_SOCK" ] && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	[ -S "$SMTPD_SOCK" ] || atf_fail "no control socket $SMTPD_SOCK"
 }
 
 # Wait (bounded) until the maildir holds at least N messages.
@@ -100,8 +115,7 @@ retry_timing_body()
 {
 	q_world
 	PEER_PORT=23011
-	peer_start p $PEER_PORT --reply "rcpt=451:4.3.0 try later" \
-	    --reply-conns 1
+	peer_start p0 $PEER_PORT --reply "rcpt=451:4.3.0 try later"
 	{ q_conf_common; cat <<EOF
 queue retry 3s max 10s
 action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
@@ -109,15 +123,19 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23010
-	smtpd_start
-	_t0=$(date +%s)
+	q_start
 	smtp_send 23010 alice@localhost bob@remote.test >/dev/null
+	q_wait_log 'event=tempfail'
+	_t0=$(date +%s)
+	# the remote accepts from now on
+	peer_stop p0
+	peer_start p $PEER_PORT
 	peer_wait p 1 30
 	_t1=$(date +%s)
 	[ $((_t1 - _t0)) -ge 2 ] ||
-	    atf_fail "delivered after $((_t1 - _t0))s, retry is 3s"
-	[ "$(peer_conns p)" -ge 2 ] || atf_fail "only one connection"
-	grep -q 'event=tempfail' "$SMTPD_LOG" || atf_fail "no tempfail logged"
+	    atf_fail "retried after $((_t1 - _t0))s, queue retry is 3s"
+	[ $((_t1 - _t0)) -le 8 ] ||
+	    atf_fail "retried after $((_t1 - _t0))s, queue retry is 3s"
 	q_wait_log 'event=delivered.*retries=1'
 	smtpd_stop
 }
@@ -150,7 +168,7 @@ match from local for rcpt-to "flaky@localhost" action "flaky"
 match from local for local action "local"
 EOF
 	} | smtpd_setup 23012
-	smtpd_start
+	q_start
 	smtp_send 23012 alice@localhost flaky@localhost >/dev/null
 	_n=300
 	while [ ! -f "$SMTPD_DIR/var/done" ] && [ $_n -gt 0 ]; do
@@ -185,7 +203,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23020
-	smtpd_start
+	q_start
 	smtp_send 23020 alice@localhost bob@remote.test >/dev/null
 	q_wait_maildir 1 40
 	_f=$(q_maildir_file 1)
@@ -229,7 +247,7 @@ match from local for local action "local"
 match from local for any action "out"
 EOF
 	} | smtpd_setup 23030
-	smtpd_start
+	q_start
 	# a null-sender message (a bounce) that fails permanently
 	smtp_expect 23030 -e 220 -s "EHLO client.test" -e 250 \
 	    -s "MAIL FROM:<>" -e 250 -s "RCPT TO:<bob@remote.test>" -e 250 \
@@ -287,7 +305,7 @@ EOF
 	if [ "$(id -u)" = 0 ]; then
 		chown -R _smtpq:_smtpq "$SMTPD_SPOOL"
 	fi
-	smtpd_start
+	q_start
 	q_wait_maildir 1 20
 	grep -q 'recovered body' "$(q_maildir_file 1)" ||
 	    atf_fail "recovered message not delivered"
@@ -323,14 +341,14 @@ disk_full_body()
 match from local for local action "local"
 EOF
 	} | smtpd_setup 23050
-	smtpd_start
+	q_start
 	# A message bigger than the spool.
 	awk 'BEGIN { print "Subject: big\n"; for (i = 0; i < 30000; i++)
 	    printf "%070d\n", i }' > "$SMTPD_DIR/big.eml"
 	_out=$(smtp_client -p 23050 -e 220 -s "EHLO client.test" -e 250 \
 	    -s "MAIL FROM:<a@localhost>" -e 250 -s "RCPT TO:<b@localhost>" \
 	    -e 250 -s DATA -e 354 -D "$SMTPD_DIR/big.eml" -e 452 2>&1) ||
-	    atf_fail "big message not refused with 452: $(echo "$_out" | tail -3)"
+	    atf_fail "big message not refused with 452: $(echo "$_out" | tail -2 | tr "\n" " ")"
 	echo "$_out" | grep -q '452 4.3.1' || atf_fail "no 4.3.1: $_out"
 	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "half a message queued"
 	[ -z "$(ls "$SMTPD_SPOOL/incoming")" ] ||
@@ -338,6 +356,25 @@ EOF
 	# space is back (the big one is gone): a small message goes through
 	smtp_send 23050 a@localhost b@localhost >/dev/null
 	q_wait_maildir 1 20
+	# The message fits but its envelope does not: the queue's own 452.
+	$SMTPCTL_BIN -s "$SMTPD_SOCK" pause mda >/dev/null
+	awk 'BEGIN { print "Subject: fits\n"; for (i = 0; i < 90; i++)
+	    printf "%070d\n", i }' > "$SMTPD_DIR/fits.eml"
+	_free=$(df -B4096 --output=avail "$SMTPD_SPOOL" | tail -1)
+	dd if=/dev/zero of="$SMTPD_SPOOL/filler" bs=4096 \
+	    count=$((_free - 2)) 2>/dev/null
+	_out=$(smtp_client -p 23050 -e 220 -s "EHLO client.test" -e 250 \
+	    -s "MAIL FROM:<a@localhost>" -e 250 -s "RCPT TO:<b@localhost>" \
+	    -e 250 -s DATA -e 354 -D "$SMTPD_DIR/fits.eml" -e 452 2>&1) ||
+	    atf_fail "envelope-less commit not refused with 452: $(echo "$_out" | tail -2 | tr "\n" " ")"
+	echo "$_out" | grep -q '452 4.3.1' || atf_fail "no 4.3.1"
+	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "half a message queued"
+	[ -z "$(ls "$SMTPD_SPOOL/incoming")" ] ||
+	    atf_fail "incoming not cleaned"
+	rm -f "$SMTPD_SPOOL/filler"
+	smtp_send 23050 a@localhost b@localhost >/dev/null
+	$SMTPCTL_BIN -s "$SMTPD_SOCK" resume mda >/dev/null
+	q_wait_maildir 2 20
 	smtpd_stop
 }
 disk_full_cleanup()
@@ -352,12 +389,264 @@ disk_full_cleanup()
 	smtpd_cleanup
 }
 
+atf_test_case control cleanup
+control_head()
+{
+	atf_set descr "smtpctl show queue (text, JSON), pause/resume, remove"
+	atf_set timeout 60
+}
+control_body()
+{
+	q_world
+	{ q_conf_common; cat <<EOF
+match from local for local action "local"
+EOF
+	} | smtpd_setup 23060
+	q_start
+	_c="$SMTPCTL_BIN -s $SMTPD_SOCK"
+	_o=$($_c pause mda 2>&1) || atf_fail "pause mda failed: $_o"
+	smtp_send 23060 a@localhost u@localhost v@localhost >/dev/null
+	sleep 0.5
+	_j=$($_c show queue --json) || atf_fail "show queue --json failed"
+	[ "$(echo "$_j" | grep -o '"id":"[0-9a-f]\{16\}"' | wc -l)" -eq 2 ] ||
+	    atf_fail "JSON does not list 2 envelopes: $_j"
+	for _k in message_id sender recipient action state attempts \
+	    next_attempt last_error; do
+		echo "$_j" | grep -q "\"$_k\":" || atf_fail "JSON lacks $_k"
+	done
+	case "$_j" in "["*"]") ;; *) atf_fail "not a JSON array: $_j" ;; esac
+	_t=$($_c show queue) || atf_fail "show queue failed"
+	[ "$(echo "$_t" | grep -c '^id=.*state=pending')" -eq 2 ] ||
+	    atf_fail "text: $_t"
+	_id=$(echo "$_t" | grep 'recipient=<u@localhost>' |
+	    sed 's/^id=\([0-9a-f]*\).*/\1/')
+	$_c show envelope "$_id" | grep -q '^rcpt: u@localhost' ||
+	    atf_fail "show envelope"
+	$_c pause envelope "$_id" >/dev/null || atf_fail "pause envelope"
+	$_c resume mda >/dev/null || atf_fail "resume mda"
+	q_wait_maildir 1 10
+	sleep 0.5
+	_t=$($_c show queue)
+	echo "$_t" | grep -q "^id=$_id .*state=held" ||
+	    atf_fail "held envelope not held: $_t"
+	[ "$(echo "$_t" | grep -c '^id=')" -eq 1 ] || atf_fail "queue: $_t"
+	_o=$($_c remove "$_id" 2>&1) || atf_fail "remove: $_o"
+	[ "$($_c show queue)" = "0 envelopes" ] || atf_fail "queue not empty after remove"
+	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "spool not empty"
+	smtpd_stop
+}
+control_cleanup() { smtpd_cleanup; }
+
+# Send one message with RCPT parameters.
+q_send_params()
+{
+	smtp_expect "$1" -e 220 -s "EHLO client.test" -e 250 \
+	    -s "MAIL FROM:<$2>" -e 250 -s "RCPT TO:<$3> $4" -e 250 \
+	    -s DATA -e 354 \
+	    -m "From: <$2>\nSubject: dsn test\nMessage-ID: <dsn-$$@test>\n\nbody\n" \
+	    -e 250 -s QUIT -e 221 >/dev/null
+}
+
+atf_test_case dsn_never cleanup
+dsn_never_head()
+{
+	atf_set descr "NOTIFY=NEVER: a permanent failure sends no bounce"
+	atf_set timeout 60
+}
+dsn_never_body()
+{
+	q_world
+	PEER_PORT=23071
+	peer_start p $PEER_PORT --reply "rcpt=550:5.1.1 no such user"
+	{ q_conf_common; cat <<EOF
+action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	} | smtpd_setup 23070
+	q_start
+	q_send_params 23070 alice@localhost bob@remote.test "NOTIFY=NEVER"
+	q_wait_log 'event=no-bounce'
+	sleep 2
+	[ -z "$(ls "$SMTPD_DIR/maildir/new")" ] || atf_fail "a bounce was sent"
+	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "queue not empty"
+	smtpd_stop
+}
+dsn_never_cleanup() { smtpd_cleanup; }
+
+atf_test_case dsn_success cleanup
+dsn_success_head()
+{
+	atf_set descr "NOTIFY=SUCCESS: a local delivery sends a success notice"
+	atf_set timeout 60
+}
+dsn_success_body()
+{
+	q_world
+	{ q_conf_common; cat <<EOF
+match from local for local action "local"
+EOF
+	} | smtpd_setup 23072
+	q_start
+	q_send_params 23072 alice@localhost bob@localhost \
+	    "NOTIFY=SUCCESS ORCPT=rfc822;Bob@localhost"
+	q_wait_maildir 2 20
+	_f=$(grep -l '^Content-Type: multipart/report' \
+	    "$SMTPD_DIR"/maildir/new/* | head -1)
+	[ -n "$_f" ] || atf_fail "no success notice"
+	q_check_report "$_f"
+	grep -q '^To: <alice@localhost>' "$_f" || atf_fail "not to the sender"
+	grep -q '^Action: delivered' "$_f" || atf_fail "no Action: delivered"
+	grep -q '^Status: 2.0.0' "$_f" || atf_fail "no Status: 2.0.0"
+	grep -q '^Original-Recipient: rfc822;Bob@localhost' "$_f" ||
+	    atf_fail "no Original-Recipient from ORCPT"
+	grep -q '^Subject: dsn test' "$_f" ||
+	    atf_fail "original headers missing from the notice"
+	smtpd_stop
+}
+dsn_success_cleanup() { smtpd_cleanup; }
+
+atf_test_case delay_notice cleanup
+delay_notice_head()
+{
+	atf_set descr "bounce warn-interval: a delay notice, once per interval"
+	atf_set timeout 60
+}
+delay_notice_body()
+{
+	q_world
+	PEER_PORT=23074
+	peer_start p $PEER_PORT --reply "rcpt=451:4.2.2 mailbox full"
+	{ q_conf_common; cat <<EOF
+queue retry 1s max 1s
+bounce warn-interval 3s
+action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	} | smtpd_setup 23073
+	q_start
+	smtp_send 23073 alice@localhost bob@remote.test >/dev/null
+	q_wait_maildir 1 20
+	_f=$(q_maildir_file 1)
+	q_check_report "$_f"
+	grep -q '^Subject: Delayed Mail' "$_f" || atf_fail "not a delay notice"
+	grep -q '^Action: delayed' "$_f" || atf_fail "no Action: delayed"
+	grep -q '^Status: 4.2.2' "$_f" || atf_fail "no Status: 4.2.2"
+	# the message is still queued, and at most one notice per interval
+	[ -n "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "message left the queue"
+	sleep 1
+	[ "$(ls "$SMTPD_DIR/maildir/new" | wc -l)" -le 1 ] ||
+	    atf_fail "two notices within the interval"
+	smtpd_stop
+}
+delay_notice_cleanup() { smtpd_cleanup; }
+
+atf_test_case etrn cleanup
+etrn_head()
+{
+	atf_set descr "ETRN schedules the mail for a domain at once"
+	atf_set timeout 60
+}
+etrn_body()
+{
+	q_world
+	PEER_PORT=23081
+	peer_start p0 $PEER_PORT --reply "rcpt=451:4.3.0 later"
+	{ q_conf_common; cat <<EOF
+smtp etrn yes
+queue retry 1h
+action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	} | smtpd_setup 23080
+	q_start
+	smtp_send 23080 alice@localhost bob@remote.test >/dev/null
+	q_wait_log 'event=tempfail'
+	# the remote now accepts; only ETRN makes us try before an hour
+	peer_stop p0
+	peer_start p $PEER_PORT
+	sleep 1
+	[ "$(peer_count p)" -eq 0 ] || atf_fail "delivered before ETRN"
+	smtp_expect 23080 -e 220 -s "EHLO client.test" -e 250 \
+	    -s "ETRN remote.test" -e 250 -s QUIT -e 221 >/dev/null
+	peer_wait p 1 10
+	q_wait_log 'event=etrn domain=remote.test scheduled=1'
+	smtpd_stop
+}
+etrn_cleanup() { smtpd_cleanup; }
+
+atf_test_case min_free_space cleanup
+min_free_space_head()
+{
+	atf_set descr "below smtp min-free-space, MAIL gets 452 4.3.1"
+	atf_set timeout 60
+}
+min_free_space_body()
+{
+	q_world
+	{ q_conf_common; cat <<EOF
+smtp min-free-space 100000G
+match from local for local action "local"
+EOF
+	} | smtpd_setup 23090
+	q_start
+	smtp_expect 23090 -e 220 -s "EHLO client.test" -e 250 \
+	    -s "MAIL FROM:<a@localhost>" -e 452 -s QUIT -e 221 |
+	    grep -q '452 4.3.1' || atf_fail "no 452 4.3.1"
+	smtpd_stop
+}
+min_free_space_cleanup() { smtpd_cleanup; }
+
+atf_test_case bounce_grouped cleanup
+bounce_grouped_head()
+{
+	atf_set descr "recipients that fail together get one bounce"
+	atf_set timeout 60
+}
+bounce_grouped_body()
+{
+	q_world
+	PEER_PORT=23033
+	peer_start p $PEER_PORT --reply "rcpt=550:5.1.1 no such user"
+	{ q_conf_common; cat <<EOF
+action "out" relay host "smtp+notls://127.0.0.1:@PEER_PORT@"
+match from local for local action "local"
+match from local for any action "out"
+EOF
+	} | smtpd_setup 23032
+	q_start
+	smtp_send 23032 alice@localhost bob@remote.test carol@remote.test \
+	    >/dev/null
+	q_wait_maildir 1 30
+	sleep 2
+	[ "$(ls "$SMTPD_DIR/maildir/new" | wc -l)" -eq 1 ] ||
+	    atf_fail "more than one bounce"
+	_f=$(q_maildir_file 1)
+	q_check_report "$_f"
+	grep -q '^Final-Recipient: rfc822; bob@remote.test' "$_f" ||
+	    atf_fail "bob missing"
+	grep -q '^Final-Recipient: rfc822; carol@remote.test' "$_f" ||
+	    atf_fail "carol missing"
+	[ "$(grep -c '^Status: 5.1.1' "$_f")" -eq 2 ] || atf_fail "Status"
+	smtpd_stop
+}
+bounce_grouped_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case retry_timing
 	atf_add_test_case retry_mda
 	atf_add_test_case expiry_bounce
 	atf_add_test_case double_bounce
+	atf_add_test_case bounce_grouped
 	atf_add_test_case corrupt_envelope
 	atf_add_test_case disk_full
+	atf_add_test_case control
+	atf_add_test_case dsn_never
+	atf_add_test_case dsn_success
+	atf_add_test_case delay_notice
+	atf_add_test_case etrn
+	atf_add_test_case min_free_space
 }

@@ -159,6 +159,15 @@ ATF_TC_BODY(rollback, tc)
 	ATF_CHECK(!c.ok);
 	ATF_CHECK_EQ(count_entries("spool/queue"), 0);
 	ATF_CHECK_EQ(count_entries("spool/incoming"), 0);
+	/* a refused envelope fails the whole commit */
+	msgid = mkmsg("x\r\n", 2);
+	queue_store_fail(msgid, "451 4.3.0 Bad envelope from smtp");
+	c.msgid = msgid;
+	queue_store_commit(&c, 1, count_cb, NULL);
+	ATF_CHECK(!c.ok);
+	ATF_CHECK_STREQ(c.reply, "451 4.3.0 Bad envelope from smtp");
+	ATF_CHECK_EQ(count_entries("spool/queue"), 0);
+	ATF_CHECK_EQ(count_entries("spool/incoming"), 0);
 	queue_store_close();
 }
 
@@ -277,6 +286,43 @@ ATF_TC_BODY(update_load, tc)
 	queue_store_close();
 }
 
+ATF_TC_WITHOUT_HEAD(spare_reuse);
+ATF_TC_BODY(spare_reuse, tc)
+{
+	struct qs_commit c;
+	char		 buf[64];
+	int		 fd;
+	ssize_t		 n;
+
+	setup();
+	memset(&c, 0, sizeof(c));
+	c.msgid = mkmsg("a long first message body\r\n", 1);
+	c.size = UINT64_MAX;
+	queue_store_commit(&c, 1, count_cb, NULL);
+	ATF_REQUIRE(c.ok);
+	ATF_REQUIRE(queue_store_remove(lastid) == 0);
+	/* message, envelope and directory kept for reuse */
+	ATF_CHECK_EQ(count_entries("spool/spare"), 3);
+	ATF_CHECK_EQ(count_entries("spool/queue"), 0);
+	c.msgid = mkmsg("short\r\n", 1);
+	ATF_CHECK_EQ(count_entries("spool/spare"), 1);	/* dir, message */
+	queue_store_commit(&c, 1, count_cb, NULL);
+	ATF_REQUIRE(c.ok);
+	ATF_CHECK_EQ(count_entries("spool/spare"), 0);	/* envelope */
+	/* no stale bytes of the first message */
+	ATF_REQUIRE((fd = queue_store_open_message(c.msgid)) != -1);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	ATF_CHECK_EQ(n, 7);
+	ATF_REQUIRE(queue_store_load(lastid, &(struct envelope){ 0 }) == 0);
+	/* a restart starts with an empty spare/ */
+	ATF_REQUIRE(queue_store_remove(lastid) == 0);
+	queue_store_close();
+	ATF_REQUIRE(queue_store_init("spool") == 0);
+	ATF_CHECK_EQ(count_entries("spool/spare"), 0);
+	queue_store_close();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, commit);
@@ -285,5 +331,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, recovery);
 	ATF_TP_ADD_TC(tp, message_missing);
 	ATF_TP_ADD_TC(tp, update_load);
+	ATF_TP_ADD_TC(tp, spare_reuse);
 	return atf_no_error();
 }
