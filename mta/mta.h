@@ -40,6 +40,10 @@ struct mta_rcpt {
 	enum mta_rcpt_status	 status;
 	int			 reported;
 	char			 line[512];
+	/* the hop that gave the final answer ("" none) and whether it
+	 * offered DSN (NOTIFY passed on): for queue's notices */
+	char			 hop[RELAY_HOST_MAX + 1];
+	int			 remote_dsn;
 };
 
 struct mta_connector;
@@ -63,6 +67,7 @@ struct mta_task {
 	size_t			 cur;		/* hop being tried */
 	int			 plain;		/* opportunistic fallback */
 	int			 random;
+	int			 remote_dsn;	/* current hop offers DSN */
 	char			 lasterr[512];
 	struct mta_connector	*conn;		/* waiting there */
 };

@@ -354,6 +354,7 @@ task_enqueue(struct mta_task *task)
 
 	c = connector_get(&task->hops[task->cur], task->plain);
 	task->conn = c;
+	task->remote_dsn = 0;	/* known once a session takes it */
 	TAILQ_INSERT_TAIL(&c->waiting, task, entry);
 	c->nwaiting++;
 	pump(c);
@@ -408,6 +409,16 @@ hop_name(const struct route_hop *h, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", h->addr, h->port);
 }
 
+/* The final recipient result came from the current hop. */
+static void
+rcpt_hop(struct mta_task *task, struct mta_rcpt *rc)
+{
+	const struct route_hop	*h = &task->hops[task->cur];
+
+	strlcpy(rc->hop, h->host[0] ? h->host : h->addr, sizeof(rc->hop));
+	rc->remote_dsn = task->remote_dsn;
+}
+
 static const char *
 status_word(enum mta_rcpt_status st)
 {
@@ -445,6 +456,7 @@ task_report(struct mta_task *task, const char *tlsdesc)
 		if (rc->status == RCPT_OK &&
 		    (r = relay_get(h->addr, h->port, h->host, 1)) != NULL)
 			r->delivered++;
+		rcpt_hop(task, rc);
 		mta_result(task, rc);
 	}
 }
@@ -536,6 +548,8 @@ mta_task_hop_failed(struct mta_task *task, const char *why,
 		snprintf(rc->line, sizeof(rc->line), "451 4.4.1 all %zu "
 		    "hop%s failed, last %.400s", task->nhops,
 		    task->nhops > 1 ? "s" : "", task->lasterr);
+		rcpt_hop(task, rc);
+		rc->remote_dsn = 0;
 		mta_result(task, rc);
 	}
 	mta_task_free(task);

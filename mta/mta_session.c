@@ -477,6 +477,7 @@ mta_session_assign(struct mta_session *s, struct mta_task *task)
 		if (task->rcpts[i].status == RCPT_PENDING)
 			s->sent[s->nsent++] = i;
 	s->pipelining = (s->ext & MTA_EXT_PIPELINING) != 0;
+	task->remote_dsn = (s->ext & MTA_EXT_DSN) != 0;
 	log_debug("mta session=%016" PRIx64 " task=%016" PRIx64
 	    " rcpts=%zu", s->id, task->id, s->nsent);
 
