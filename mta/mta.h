@@ -68,6 +68,8 @@ struct mta_task {
 	int			 plain;		/* opportunistic fallback */
 	int			 random;
 	int			 remote_dsn;	/* current hop offers DSN */
+	int			 body8;		/* 0 unknown, 1 7-bit clean,
+						 * 2 8-bit (mta_body.c) */
 	char			 lasterr[512];
 	struct mta_connector	*conn;		/* waiting there */
 };
@@ -129,6 +131,11 @@ void	mta_session_assign(struct mta_session *, struct mta_task *);
 void	mta_session_quit(struct mta_session *);
 /* "TLSv1.3" or "none". */
 const char *mta_session_tlsdesc(struct mta_session *);
+
+/* mta_body.c: 1 if only 7-bit data (no byte >= 0x80, no NUL), else 0;
+ * mta_body_7bit reads the file from offset 0 (-1 on a read error). */
+int	mta_body_7bit_buf(const void *, size_t);
+int	mta_body_7bit(int fd);
 
 /* mta_tls.c */
 void	mta_tls_init(void);		/* before the privilege drop */

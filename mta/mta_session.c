@@ -488,9 +488,31 @@ mta_session_assign(struct mta_session *s, struct mta_task *task)
 	}
 	eightbit = (task->flags & EF_8BITMIME) != 0;
 	if (eightbit && !(s->ext & MTA_EXT_8BITMIME)) {
-		s_refuse_all(s, "554 5.6.3 remote server does not support "
-		    "8BITMIME");
-		return;
+		/* announced 8-bit, in fact 7-bit: sent as is, no BODY= */
+		if (task->body8 == 0) {
+			switch (mta_body_7bit(task->fd)) {
+			case -1:
+				s_set_rcpts(s, RCPT_PENDING, RCPT_TEMPFAIL,
+				    "451 4.3.0 cannot read message");
+				s_txn_end(s, TXN_READY);
+				return;
+			case 1:
+				task->body8 = 1;
+				break;
+			default:
+				task->body8 = 2;
+				break;
+			}
+		}
+		if (task->body8 == 2) {
+			s_refuse_all(s, "554 5.6.3 remote server does not "
+			    "support 8BITMIME");
+			return;
+		}
+		eightbit = 0;
+		log_debug("mta session=%016" PRIx64 " task=%016" PRIx64
+		    " 8BITMIME not offered, body is 7-bit: sent as is",
+		    s->id, task->id);
 	}
 	if ((s->ext & MTA_EXT_SIZE) && s->maxsize > 0 &&
 	    task->size > s->maxsize) {

@@ -162,10 +162,71 @@ success_local_body()
 }
 success_local_cleanup() { smtpd_cleanup; }
 
+atf_test_case eightbit_downgrade cleanup
+eightbit_downgrade_head()
+{
+	atf_set descr "BODY=8BITMIME to a server without 8BITMIME: 7-bit body sent, 8-bit body bounced 5.6.3"
+	atf_set timeout 60
+}
+eightbit_downgrade_body()
+{
+	r_world
+	PEER_PORT=31009
+	# HELO only: no 8BITMIME offered
+	peer_start p $PEER_PORT --no-ehlo
+	r_conf | smtpd_setup 31008
+	smtpd_start
+	R_BODY="Subject: seven\nMessage-ID: <r7-$$@test>\n\nplain ascii\n" \
+	    r_send 31008 alice@localhost bob@remote.test "" BODY=8BITMIME
+	peer_wait p 1
+	atf_check_equal "<bob@remote.test>" "$(peer_meta p 1 rcpt)"
+	grep -q 'BODY=' "$(peer_spool p)/transcript.log" &&
+	    atf_fail "BODY= sent to a server without 8BITMIME"
+	grep -q 'plain ascii' "$(peer_body p 1)" || atf_fail "body changed"
+	R_BODY="Subject: eight\nMessage-ID: <r8-$$@test>\n\ncaf\xc3\xa9\n" \
+	    r_send 31008 alice@localhost carol@remote.test "" BODY=8BITMIME
+	maildir_wait "$SMTPD_DIR/maildir" 1 30
+	_f=$(r_maildir_file 1)
+	grep -q '^Final-Recipient: rfc822; carol@remote.test' "$_f" ||
+	    atf_fail "bounce not for carol: $(cat "$_f")"
+	grep -q '^Status: 5.6.3' "$_f" || atf_fail "no Status: 5.6.3"
+	atf_check_equal 1 "$(peer_count p)"
+}
+eightbit_downgrade_cleanup() { smtpd_cleanup; }
+
+atf_test_case smtputf8_refused cleanup
+smtputf8_refused_head()
+{
+	atf_set descr "SMTPUTF8 to a server without SMTPUTF8: bounced 5.6.7, nothing sent"
+	atf_set timeout 60
+}
+smtputf8_refused_body()
+{
+	r_world
+	PEER_PORT=31011
+	peer_start p $PEER_PORT
+	r_conf | smtpd_setup 31010
+	smtpd_start
+	_rcpt=$(printf 'j\303\266rg@remote.test')
+	R_BODY="Subject: utf8\nMessage-ID: <ru-$$@test>\n\nhi\n" \
+	    r_send 31010 alice@localhost "$_rcpt" "" SMTPUTF8
+	maildir_wait "$SMTPD_DIR/maildir" 1 30
+	_f=$(r_maildir_file 1)
+	grep -q '^Action: failed' "$_f" || atf_fail "no Action: failed"
+	grep -q '^Status: 5.6.7' "$_f" || atf_fail "no Status: 5.6.7: $(cat "$_f")"
+	atf_check_equal 0 "$(peer_count p)"
+	grep -q 'MAIL FROM' "$(peer_spool p)/transcript.log" &&
+	    atf_fail "a transaction was started"
+	return 0
+}
+smtputf8_refused_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case bounce_remote_mta
 	atf_add_test_case success_relayed
 	atf_add_test_case success_remote_dsn
 	atf_add_test_case success_local
+	atf_add_test_case eightbit_downgrade
+	atf_add_test_case smtputf8_refused
 }
