@@ -234,7 +234,7 @@ fail:
 static int
 lg_message(struct lg_conn *c, long idx)
 {
-	char env[4096], hdr[1024], to[256];
+	char env[4096], hdr[1024], to[256], *msg;
 	size_t el = 0;
 	double t0;
 	int code, i, hl;
@@ -303,8 +303,15 @@ lg_message(struct lg_conn *c, long idx)
 			return lg_cmd(c, "RSET\r\n") == -1 ? -1 : 0;
 		}
 	}
-	if (lg_write(c, hdr, hl) == -1 || lg_write(c, body, bodylen) == -1 ||
-	    lg_write(c, ".\r\n", 3) == -1)
+	/* Header, body and final dot leave in one write. */
+	if ((msg = malloc(hl + bodylen + 3)) == NULL)
+		return -1;
+	memcpy(msg, hdr, hl);
+	memcpy(msg + hl, body, bodylen);
+	memcpy(msg + hl + bodylen, ".\r\n", 3);
+	i = lg_write(c, msg, hl + bodylen + 3);
+	free(msg);
+	if (i == -1)
 		return -1;
 	if ((code = lg_read(c)) == -1)
 		return -1;
