@@ -2,7 +2,7 @@
 # regress/bench/bench.sh (`make bench`): throughput, CPU and memory of
 # smtpd, side by side with a private Postfix, relaying to the smtp-peer
 # in sink mode and (smtpd only) delivering to a local maildir.  How to
-# read the figures: regress/bench/README.md.
+# read the figures: README.md, section "Performance".
 #
 # Knobs (environment): BENCH_ROUNDS (2) alternating rounds per scenario;
 # BENCH_SCALE (1) multiplies message counts; BENCH_MTAS ("smtpd postfix");
