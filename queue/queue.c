@@ -66,35 +66,61 @@ queue_on_committed(const struct envelope *e, void *arg)
 	scheduler_add(e);
 }
 
+/* The batch on its way to the disk (its own array: the next batch
+ * gathers in batch meanwhile). */
+static struct qs_commit	*inflight;
+static size_t		 ninflight, inflightcap;
+
+static void
+queue_on_job_done(struct qs_job *job)
+{
+	struct mbuild	*m;
+	size_t		 k, n = ninflight;
+	int		 nok = 0;
+
+	ncommitted = 0;
+	queue_store_commit_end(job, queue_on_committed, NULL);
+	for (k = 0; k < n; k++) {
+		m = proc_create(PROC_SMTP, IMSG_QUEUE_COMMIT_RESULT,
+		    inflight[k].peerid, -1);
+		m_add_u32(m, inflight[k].ok);
+		m_add_str(m, inflight[k].reply);
+		m_close(m);
+		if (inflight[k].ok) {
+			nok++;
+			log_info("queue msgid=%08" PRIx32
+			    " event=committed", inflight[k].msgid);
+		}
+	}
+	ninflight = 0;
+	log_debug("queue event=group-commit messages=%zu ok=%d "
+	    "envelopes=%ld", n, nok, ncommitted);
+	if (nbatch > 0)
+		queue_kick();
+}
+
 static void
 queue_on_tick(int fd, short ev, void *arg)
 {
-	struct mbuild	*m;
-	size_t		 k, n = nbatch;
-	int		 nok = 0;
+	struct qs_commit	*t;
+	size_t			 tc;
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
 	tick_armed = 0;
-	if (n > 0) {
-		ncommitted = 0;
-		queue_store_commit(batch, n, queue_on_committed, NULL);
+	/* one batch at a time; the next starts when it is done */
+	if (nbatch > 0 && !queue_commit_busy()) {
+		t = inflight;
+		tc = inflightcap;
+		inflight = batch;
+		inflightcap = batchcap;
+		ninflight = nbatch;
+		batch = t;
+		batchcap = tc;
 		nbatch = 0;
-		for (k = 0; k < n; k++) {
-			m = proc_create(PROC_SMTP, IMSG_QUEUE_COMMIT_RESULT,
-			    batch[k].peerid, -1);
-			m_add_u32(m, batch[k].ok);
-			m_add_str(m, batch[k].reply);
-			m_close(m);
-			if (batch[k].ok) {
-				nok++;
-				log_info("queue msgid=%08" PRIx32
-				    " event=committed", batch[k].msgid);
-			}
-		}
-		log_debug("queue event=group-commit messages=%zu ok=%d "
-		    "envelopes=%ld", n, nok, ncommitted);
+		queue_commit_start(queue_store_commit_begin(inflight,
+		    ninflight));
 	}
 	if (queue_store_sync() == -1)
 		log_warn("queue: directory sync");
@@ -322,6 +348,7 @@ queue_main(void)
 	if (queue_store_init(root ? "/" : spool) == -1)
 		fatal("queue: spool %s", spool);
 	evtimer_set(&ev_tick, queue_on_tick, NULL);
+	queue_commit_init(queue_on_job_done);
 	scheduler_init();
 	bounce_init();
 	if ((n = queue_store_recover(queue_on_recovered, NULL)) == -1)

@@ -44,6 +44,12 @@ void	 queue_stat(const char *counter, int delta);
 void	 queue_kick(void);		/* run the commit batch / sync soon */
 int	 queue_method_local(const char *action, int *known);
 
+/* queue_commit.c */
+struct qs_job;
+void	 queue_commit_init(void (*)(struct qs_job *));
+int	 queue_commit_busy(void);
+void	 queue_commit_start(struct qs_job *);
+
 /* scheduler.c */
 void	 scheduler_init(void);
 void	 scheduler_add(const struct envelope *);	/* committed */

@@ -295,6 +295,7 @@ sync_one(struct qfs_sync *it)
  * drop), runs the items of one sync_run at a time with the caller.
  */
 static pthread_mutex_t	 pool_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t	 run_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 pool_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t	 pool_idle = PTHREAD_COND_INITIALIZER;
 static struct qfs_sync	*job;
@@ -332,6 +333,9 @@ qfs_sync_run(struct qfs_sync *items, size_t n)
 			sync_one(&items[k]);
 		return;
 	}
+	/* one run at a time: the commit thread and the event loop share
+	 * the pool */
+	pthread_mutex_lock(&run_mtx);
 	pthread_mutex_lock(&pool_mtx);
 	while (pool_threads < QFS_SYNC_THREADS - 1 &&
 	    (size_t)pool_threads < n - 1) {
@@ -356,6 +360,7 @@ qfs_sync_run(struct qfs_sync *items, size_t n)
 	job = NULL;
 	job_n = job_next = job_done = 0;
 	pthread_mutex_unlock(&pool_mtx);
+	pthread_mutex_unlock(&run_mtx);
 }
 
 struct qfs_sync *

@@ -587,23 +587,31 @@ commit_prepare(struct qs_commit *c, size_t owner, struct qs_incoming *i,
 	return 0;
 }
 
-void
-queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
+/* A batch of commits between its phases (see queue_store.h). */
+struct qs_job {
+	struct qs_commit	 *cs;
+	size_t			  n;
+	struct qs_incoming	**incs;
+	int			 *dfds;
+	struct qfs_syncs	  ss;
+};
+
+/* Phase 1 (event loop): write every envelope of every message. */
+struct qs_job *
+queue_store_commit_begin(struct qs_commit *cs, size_t n)
 {
 	struct qs_incoming	**pp, *i;
-	struct qs_incoming	**incs;
-	struct qfs_syncs		 ss = { NULL, 0, 0 };
-	struct qfs_sync		 dirs[3];
-	char			 name[9];
-	size_t			 k, j;
-	int			 renamed = 0, err, *dfds;
+	struct qs_job		 *j;
+	size_t			  k;
 
-	if ((incs = calloc(n ? n : 1, sizeof(*incs))) == NULL ||
-	    (dfds = calloc(n ? n : 1, sizeof(*dfds))) == NULL)
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->incs = calloc(n ? n : 1, sizeof(*j->incs))) == NULL ||
+	    (j->dfds = calloc(n ? n : 1, sizeof(*j->dfds))) == NULL)
 		fatal("queue_store");
-	/* 1: write every envelope of every message */
+	j->cs = cs;
+	j->n = n;
 	for (k = 0; k < n; k++) {
-		dfds[k] = -1;
+		j->dfds[k] = -1;
 		cs[k].ok = 1;
 		cs[k].reply[0] = '\0';
 		if ((i = inc_find(cs[k].msgid, &pp)) == NULL) {
@@ -613,25 +621,45 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 			continue;
 		}
 		*pp = i->next;
-		incs[k] = i;
-		commit_prepare(&cs[k], k, i, &ss, &dfds[k]);
+		j->incs[k] = i;
+		commit_prepare(&cs[k], k, i, &j->ss, &j->dfds[k]);
 	}
+	return j;
+}
+
+/*
+ * Phases 2-4, the slow ones: fsyncs, renames, the directory fsync.  Only
+ * file descriptors, names and the job's own commits are touched, so this
+ * may run on another thread while the event loop goes on.
+ */
+void
+queue_store_commit_io(struct qs_job *job)
+{
+	struct qs_commit	 *cs = job->cs;
+	struct qfs_sync		  dirs[3];
+	char			  name[9];
+	size_t			  k, j, n = job->n;
+	int			  renamed = 0, err;
+
 	/* 2: fsync messages, envelopes and their directories together */
-	qfs_sync_run(ss.v, ss.n);
-	for (j = 0; j < ss.n; j++) {
-		if (ss.v[j].err && cs[ss.v[j].owner].ok)
-			set_fail(&cs[ss.v[j].owner], ss.v[j].err);
-		if (ss.v[j].own)
-			close(ss.v[j].fd);
+	qfs_sync_run(job->ss.v, job->ss.n);
+	for (j = 0; j < job->ss.n; j++) {
+		if (job->ss.v[j].err && cs[job->ss.v[j].owner].ok)
+			set_fail(&cs[job->ss.v[j].owner], job->ss.v[j].err);
+		if (job->ss.v[j].own)
+			close(job->ss.v[j].fd);
 	}
-	free(ss.v);
+	free(job->ss.v);
+	job->ss.v = NULL;
+	job->ss.n = 0;
 	/* 3: make them visible */
 	for (k = 0; k < n; k++) {
-		if (dfds[k] != -1)
-			close(dfds[k]);
-		if (incs[k] == NULL || !cs[k].ok)
+		if (job->dfds[k] != -1)
+			close(job->dfds[k]);
+		job->dfds[k] = -1;
+		if (job->incs[k] == NULL || !cs[k].ok)
 			continue;
-		msgname(incs[k]->msgid, name);
+		msgname(job->incs[k]->msgid, name);
 		if (renameat(incfd, name, qfd, name) == -1) {
 			set_fail(&cs[k], errno);
 			continue;
@@ -652,9 +680,9 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 		errno = err;
 		log_warn("queue: fsync queue directory");
 		for (k = 0; k < n; k++) {
-			if (!cs[k].ok || incs[k] == NULL)
+			if (!cs[k].ok || job->incs[k] == NULL)
 				continue;
-			msgname(incs[k]->msgid, name);
+			msgname(job->incs[k]->msgid, name);
 			if (renameat(qfd, name, incfd, name) == -1) {
 				/* 452 said: it must not stay to be
 				 * delivered after a restart */
@@ -664,10 +692,20 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 			set_fail(&cs[k], err);
 		}
 	}
-	for (k = 0; k < n; k++) {
+}
+
+/* Phase 5 (event loop): bookkeeping, cb per envelope; frees the job. */
+void
+queue_store_commit_end(struct qs_job *job, qs_evp_cb cb, void *arg)
+{
+	struct qs_commit	 *cs = job->cs;
+	struct qs_incoming	 *i;
+	size_t			  k, j;
+
+	for (k = 0; k < job->n; k++) {
 		struct qs_msg	*m;
 
-		if ((i = incs[k]) == NULL)
+		if ((i = job->incs[k]) == NULL)
 			continue;
 		if (!cs[k].ok) {
 			log_warnx("queue msgid=%08" PRIx32
@@ -686,8 +724,20 @@ queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
 				cb(&i->evps[j], arg);
 		inc_free(i, 0);
 	}
-	free(incs);
-	free(dfds);
+	free(job->ss.v);
+	free(job->incs);
+	free(job->dfds);
+	free(job);
+}
+
+void
+queue_store_commit(struct qs_commit *cs, size_t n, qs_evp_cb cb, void *arg)
+{
+	struct qs_job	*job;
+
+	job = queue_store_commit_begin(cs, n);
+	queue_store_commit_io(job);
+	queue_store_commit_end(job, cb, arg);
 }
 
 int

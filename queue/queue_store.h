@@ -51,6 +51,14 @@ int	 queue_store_is_incoming(uint32_t msgid);
 /* Commit n messages together: one directory fsync for the batch.  cb is
  * called for every envelope of every message committed. */
 void	 queue_store_commit(struct qs_commit *, size_t n, qs_evp_cb, void *);
+/* The same in three steps, so that the slow middle one (fsyncs, renames,
+ * directory fsync) can run on a thread while the event loop goes on:
+ * begin and end run on the loop; between them the commits array stays
+ * untouched and the messages are no longer incoming. */
+struct qs_job;
+struct qs_job	*queue_store_commit_begin(struct qs_commit *, size_t n);
+void	 queue_store_commit_io(struct qs_job *);
+void	 queue_store_commit_end(struct qs_job *, qs_evp_cb, void *);
 
 /* Replace an envelope atomically (write, fsync, rename). */
 int	 queue_store_update(const struct envelope *);

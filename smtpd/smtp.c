@@ -6,6 +6,9 @@
  */
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <event.h>
 #include <stdlib.h>
@@ -132,7 +135,7 @@ smtp_on_accept(int fd, short ev, void *arg)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	struct timeval		 tv = { 1, 0 };
-	int			 cfd, i;
+	int			 cfd, i, one = 1;
 
 	(void)ev;
 	for (i = 0; i < 64; i++) {
@@ -147,6 +150,10 @@ smtp_on_accept(int fd, short ev, void *arg)
 			}
 			return;
 		}
+		/* Replies are whole writes: never wait for a delayed ACK. */
+		if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+			(void)setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
 		smtp_session_new(cfd, lc, (struct sockaddr *)&ss, 0, 0);
 	}
 }

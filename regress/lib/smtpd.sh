@@ -92,7 +92,7 @@
 #                            shell finds them: call h_world afterwards.
 #   h_alive PID              true if PID runs (a zombie does not count).
 #   h_descendants PID        print every descendant pid.
-#   h_stop_pidfile FILE WHAT SIGTERM the pid in FILE, wait 10 s for it and
+#   h_stop_pidfile FILE WHAT SIGTERM the pid in FILE, wait 10 s (H_STOP_WAIT tenths) for it and
 #                            its descendants, SIGKILL and fail if any is left.
 #
 # Ports: smtpd_start, peer_start and dns_start take the ports you give;
@@ -234,7 +234,8 @@ h_stop_pidfile()
 	h_alive "$_pid" || return 0
 	_all="$_pid $(h_descendants "$_pid")"
 	kill -TERM "$_pid" 2>/dev/null
-	_n=100
+	# H_STOP_WAIT: tenths of a second the processes get to end (10 s)
+	_n=${H_STOP_WAIT:-100}
 	while [ "$_n" -gt 0 ]; do
 		_left=""
 		for _q in $_all; do

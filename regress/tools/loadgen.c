@@ -28,8 +28,10 @@ static struct {
 	const char	*host, *port, *from, *to, *ca;
 	char		*to_pre, *to_suf;	/* --to split at its %ld */
 	int		 sessions, per_conn, rcpts, pipelining, starttls;
-	int		 noverify, timeout, quiet;
+	int		 noverify, timeout, quiet, retry_for;
 	long		 messages, size;
+	const char	*banner;	/* the greeting must contain it */
+	FILE		*acclog;	/* Message-ID of each accepted message */
 } cf;
 
 static pthread_mutex_t	 mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -49,6 +51,7 @@ struct lg_conn {
 	char		 buf[65536];
 	size_t		 len;
 	int		 pipelining;
+	char		 first[512];	/* first line of the last reply */
 };
 
 static double
@@ -67,7 +70,8 @@ usage(void)
 	    "[-n messages] [-s size]\n"
 	    "\t[-k msgs-per-connection] [-r rcpts] [-P] [-T] [--ca file] "
 	    "[--no-verify]\n"
-	    "\t[--from addr] [--to addr-with-%%ld] [-t timeout] [-q]\n");
+	    "\t[--from addr] [--to addr-with-%%ld] [-t timeout] [-q]\n"
+	    "\t[--banner text] [--accepted-log file] [--retry-for sec]\n");
 	exit(2);
 }
 
@@ -125,6 +129,10 @@ lg_read(struct lg_conn *c)
 			c->len += n;
 		}
 		l = nl - c->buf + 1;
+		if (code == -1)
+			snprintf(c->first, sizeof(c->first), "%.*s",
+			    (int)(l < sizeof(c->first) ? l : sizeof(c->first) - 1),
+			    c->buf);
 		if (l < 5 || c->buf[0] < '2' || c->buf[0] > '5' ||
 		    c->buf[1] < '0' || c->buf[1] > '9' ||
 		    c->buf[2] < '0' || c->buf[2] > '9')
@@ -199,6 +207,10 @@ lg_open(struct lg_conn *c)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if ((r = lg_read(c)) != 220)
 		goto fail;
+	if (cf.banner && strstr(c->first, cf.banner) == NULL) {
+		r = -1;
+		goto fail;
+	}
 	if ((r = lg_cmd(c, "EHLO loadgen.test\r\n")) != 250)
 		goto fail;
 	if (cf.starttls) {
@@ -227,6 +239,16 @@ fail:
 	return -1;
 }
 
+/* The Nth recipient address: --to with its %ld, or --to as it is. */
+static void
+rcpt_addr(char *to, size_t sz, long n)
+{
+	if (cf.to_suf == NULL)
+		snprintf(to, sz, "%s", cf.to_pre);
+	else
+		snprintf(to, sz, "%s%ld%s", cf.to_pre, n, cf.to_suf);
+}
+
 /*
  * One message: returns 1 accepted, 0 refused (session usable), -1 broken
  * connection.
@@ -234,7 +256,7 @@ fail:
 static int
 lg_message(struct lg_conn *c, long idx)
 {
-	char env[4096], hdr[1024], to[256];
+	char env[4096], hdr[1024], to[256], *msg;
 	size_t el = 0;
 	double t0;
 	int code, i, hl;
@@ -242,13 +264,11 @@ lg_message(struct lg_conn *c, long idx)
 	el += snprintf(env + el, sizeof(env) - el, "MAIL FROM:<%s> SIZE=%ld\r\n",
 	    cf.from, cf.size);
 	for (i = 0; i < cf.rcpts && el < sizeof(env) - 300; i++) {
-		snprintf(to, sizeof(to), "%s%ld%s", cf.to_pre,
-		    idx * cf.rcpts + i, cf.to_suf);
+		rcpt_addr(to, sizeof(to), idx * cf.rcpts + i);
 		el += snprintf(env + el, sizeof(env) - el, "RCPT TO:<%s>\r\n",
 		    to);
 	}
-	snprintf(to, sizeof(to), "%s%ld%s", cf.to_pre, idx * cf.rcpts,
-	    cf.to_suf);
+	rcpt_addr(to, sizeof(to), idx * cf.rcpts);
 	hl = snprintf(hdr, sizeof(hdr), "From: <%s>\r\nTo: <%s>\r\n"
 	    "Subject: loadgen %ld\r\nMessage-ID: <loadgen.%ld.%ld@loadgen.test>\r\n"
 	    "\r\n", cf.from, to, idx, (long)getpid(), idx);
@@ -303,8 +323,15 @@ lg_message(struct lg_conn *c, long idx)
 			return lg_cmd(c, "RSET\r\n") == -1 ? -1 : 0;
 		}
 	}
-	if (lg_write(c, hdr, hl) == -1 || lg_write(c, body, bodylen) == -1 ||
-	    lg_write(c, ".\r\n", 3) == -1)
+	/* Header, body and final dot leave in one write. */
+	if ((msg = malloc(hl + bodylen + 3)) == NULL)
+		return -1;
+	memcpy(msg, hdr, hl);
+	memcpy(msg + hl, body, bodylen);
+	memcpy(msg + hl + bodylen, ".\r\n", 3);
+	i = lg_write(c, msg, hl + bodylen + 3);
+	free(msg);
+	if (i == -1)
 		return -1;
 	if ((code = lg_read(c)) == -1)
 		return -1;
@@ -314,6 +341,11 @@ lg_message(struct lg_conn *c, long idx)
 	}
 	pthread_mutex_lock(&mtx);
 	lat[nlat++] = now_ms() - t0;
+	if (cf.acclog) {
+		fprintf(cf.acclog, "loadgen.%ld.%ld@loadgen.test\n",
+		    (long)getpid(), idx);
+		fflush(cf.acclog);
+	}
 	pthread_mutex_unlock(&mtx);
 	return 1;
 }
@@ -330,12 +362,24 @@ take(void)
 	return i;
 }
 
+/* Another failure in a row: give up now? */
+static int
+gave_up(int *fails, double *down)
+{
+	if (cf.retry_for == 0)
+		return ++*fails >= 5;
+	if (*down == 0)
+		*down = now_ms();
+	return now_ms() - *down > cf.retry_for * 1000.0;
+}
+
 static void *
 session(void *arg)
 {
 	struct lg_conn c;
 	long idx, ok = 0, bad = 0;
 	int open = 0, sent = 0, fails = 0, r;
+	double down = 0;	/* --retry-for: since when nothing works */
 
 	(void)arg;
 	memset(&c, 0, sizeof(c));
@@ -347,10 +391,13 @@ session(void *arg)
 				connerr++;
 				pthread_mutex_unlock(&mtx);
 				bad++;
-				/* bounded: 5 failed connects in a row end it */
-				if (++fails >= 5)
+				/*
+				 * bounded: 5 failed connects in a row end it,
+				 * or with --retry-for that many seconds
+				 */
+				if (gave_up(&fails, &down))
 					break;
-				usleep(100000);
+				usleep(cf.retry_for ? 50000 : 100000);
 				continue;
 			}
 			open = 1;
@@ -360,13 +407,14 @@ session(void *arg)
 		if (r == 1) {
 			ok++;
 			fails = 0;
+			down = 0;
 		} else
 			bad++;
 		if (r == -1) {
 			count_err(-1);
 			lg_close(&c);
 			open = 0;
-			if (++fails >= 5)
+			if (gave_up(&fails, &down))
 				break;
 			continue;
 		}
@@ -417,12 +465,16 @@ make_body(void)
 int
 main(int argc, char **argv)
 {
-	enum { O_CA = 256, O_NOVERIFY, O_FROM, O_TO };
+	enum { O_CA = 256, O_NOVERIFY, O_FROM, O_TO, O_BANNER, O_ACCLOG,
+	    O_RETRY };
 	static struct option lo[] = {
 		{ "ca", required_argument, NULL, O_CA },
 		{ "no-verify", no_argument, NULL, O_NOVERIFY },
 		{ "from", required_argument, NULL, O_FROM },
 		{ "to", required_argument, NULL, O_TO },
+		{ "banner", required_argument, NULL, O_BANNER },
+		{ "accepted-log", required_argument, NULL, O_ACCLOG },
+		{ "retry-for", required_argument, NULL, O_RETRY },
 		{ NULL, 0, NULL, 0 }
 	};
 	pthread_t *th;
@@ -455,22 +507,37 @@ main(int argc, char **argv)
 		case O_NOVERIFY: cf.noverify = 1; break;
 		case O_FROM: cf.from = optarg; break;
 		case O_TO: cf.to = optarg; break;
+		case O_BANNER: cf.banner = optarg; break;
+		case O_ACCLOG:
+			if ((cf.acclog = fopen(optarg, "a")) == NULL) {
+				perror(optarg);
+				return 2;
+			}
+			break;
+		case O_RETRY: cf.retry_for = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (cf.port == NULL || optind != argc || cf.sessions < 1 ||
 	    cf.sessions > 1000 || cf.messages < 1 || cf.size < 1 ||
-	    cf.rcpts < 1 || cf.rcpts > 100 || cf.timeout < 1)
+	    cf.rcpts < 1 || cf.rcpts > 100 || cf.timeout < 1 ||
+	    cf.retry_for < 0 || cf.retry_for > 3600)
 		usage();
 	/* --to must hold exactly one %ld, and nothing else of printf's */
 	{
 		const char *p = strchr(cf.to, '%');
 
-		if (p == NULL || strncmp(p, "%ld", 3) != 0 ||
-		    strchr(p + 1, '%') != NULL)
-			usage();
-		cf.to_pre = strndup(cf.to, p - cf.to);
-		cf.to_suf = strdup(p + 3);
+		if (p == NULL) {
+			/* one fixed recipient */
+			cf.to_pre = strdup(cf.to);
+			cf.to_suf = NULL;
+		} else {
+			if (strncmp(p, "%ld", 3) != 0 ||
+			    strchr(p + 1, '%') != NULL)
+				usage();
+			cf.to_pre = strndup(cf.to, p - cf.to);
+			cf.to_suf = strdup(p + 3);
+		}
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (cf.starttls) {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,7 +149,7 @@ wait_io(short ev)
 }
 
 static void
-send_bytes(const char *p, size_t len)
+write_out(const char *p, size_t len)
 {
 	ssize_t n;
 
@@ -173,6 +174,34 @@ send_bytes(const char *p, size_t len)
 		p += n;
 		len -= n;
 	}
+}
+
+/*
+ * Output is gathered per step and leaves in one write: a line and its
+ * CRLF, or a body and its final dot, never in separate segments.
+ */
+static char *obuf;
+static size_t olen, ocap;
+
+static void
+send_bytes(const char *p, size_t len)
+{
+	if (olen + len > ocap) {
+		while (olen + len > ocap)
+			ocap = ocap ? ocap * 2 : 16384;
+		if ((obuf = realloc(obuf, ocap)) == NULL)
+			fail(2, "out of memory");
+	}
+	memcpy(obuf + olen, p, len);
+	olen += len;
+}
+
+static void
+flush_out(void)
+{
+	if (olen > 0)
+		write_out(obuf, olen);
+	olen = 0;
 }
 
 /* Read more bytes; returns 0 at EOF. */
@@ -404,7 +433,7 @@ static void
 do_connect(void)
 {
 	struct addrinfo hints, *res, *ai, *sres;
-	int e;
+	int e, one = 1;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -431,6 +460,8 @@ do_connect(void)
 		fail(2, "connect %s port %s: %s", cf.host, cf.port,
 		    strerror(errno));
 	freeaddrinfo(res);
+	/* Steps are whole writes: no Nagle wait behind a delayed ACK. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		fail(2, "fcntl: %s", strerror(errno));
 }
@@ -489,6 +520,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nsteps; i++) {
 		const char *a = steps[i].arg;
 
+		flush_out();
 		switch (steps[i].op) {
 		case 's':
 			show("C: ", a, strlen(a));
@@ -534,6 +566,7 @@ main(int argc, char **argv)
 			break;
 		}
 	}
+	flush_out();
 	if (tls)
 		(void)tls_close(tls);
 	close(fd);
