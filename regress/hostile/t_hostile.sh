@@ -44,7 +44,120 @@ EOF2
 }
 update_table_same_size_cleanup() { smtpd_cleanup; }
 
+# Who deliveries run as, and a directory they can write.
+h_duser()
+{
+	if [ "$(id -u)" = 0 ]; then
+		id _smtptest >/dev/null 2>&1 ||
+		    atf_fail "user _smtptest missing: run tools/setup.sh --users"
+		DUSER=_smtptest
+		DUSER_OPT="user _smtptest"
+	else
+		DUSER=$(id -un)
+		DUSER_OPT="user $DUSER"
+	fi
+}
+
+h_userdir()
+{
+	mkdir -p "$1" && chmod 755 "$1" || atf_fail "mkdir $1"
+	[ "$(id -u)" = 0 ] && chown "$DUSER" "$1"
+	return 0
+}
+
+# Wait (30 s) until the log has N lines matching the extended regex.
+h_wait_count()
+{
+	_n=300
+	while [ "$_n" -gt 0 ]; do
+		[ "$(grep -Ec "$2" "$SMTPD_LOG")" -ge "$1" ] && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	tail -n 40 "$SMTPD_LOG" >&2
+	atf_fail "fewer than $1 log lines match '$2'"
+}
+
+atf_test_case shell_metachars cleanup
+shell_metachars_head()
+{
+	atf_set descr "shell metacharacters in addresses reach an mda" \
+	    "command as plain argv words and a maildir path as one safe" \
+	    "name: nothing run, nothing written outside"
+	atf_set timeout 120
+}
+shell_metachars_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	h_userdir "$D/out"
+	h_userdir "$D/md"
+	cat > "$D/rec.sh" <<'EOF2'
+#! /bin/sh
+# one line per argument, then the message is read
+{ echo run; for a in "$@"; do printf 'arg=%s\n' "$a"; done; } >> \
+    "${0%/*}/out/args"
+cat > /dev/null
+exit 0
+EOF2
+	chmod 755 "$D/rec.sh"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+action "cmd" mda "$D/rec.sh %{rcpt} %{rcpt.user} %{sender}" $DUSER_OPT
+action "md" maildir "$D/md/%{rcpt}/%{sender}" $DUSER_OPT
+match from local for domain "cmd.test" action "cmd"
+match from local for domain "md.test" action "md"
+EOF2
+	smtpd_setup 29002 "$D/tmpl"
+	smtpd_start
+	n=0
+	for lp in "\"|touch $D/pwn1\"" '`touch$IFS'"$D"'/pwn2`' \
+	    "\"\$(touch $D/pwn3)\"" "\";touch $D/pwn4;\"" \
+	    "\"../../pwn5\"" "\"&&touch $D/pwn6||\"" "$D/pwn8" \
+	    "|$D/rec.sh"; do
+		for dom in cmd.test md.test; do
+			smtp_send 29002 "\"\$(touch $D/pwn7)\"@x.test" \
+			    "$lp@$dom" >/dev/null
+			n=$((n + 1))
+		done
+	done
+	h_wait_count "$n" 'mda envelope=.*result='
+	grep -E 'mda envelope=.*result=' "$SMTPD_LOG" | grep -v result=Ok &&
+	    atf_fail "a delivery failed"
+	ls "$D"/pwn* 2>/dev/null && atf_fail "a command ran"
+	[ -e "$D/../pwn5" ] && atf_fail "written outside the maildir root"
+	# "/file" and "|command" are alias targets only, never an address
+	[ -e "$D/pwn8" ] && atf_fail "an address was taken as a /file"
+	[ "$(grep -c '^run$' "$D/out/args")" = 8 ] ||
+	    atf_fail "an address was taken as a |command"
+	# The mda command saw each address as one word, byte for byte but
+	# for '/' (values are made path-safe in command words too).
+	Ds=$(printf '%s' "$D" | tr / _)
+	grep -Fqx "arg=\"|touch ${Ds}_pwn1\"@cmd.test" "$D/out/args" ||
+	    atf_fail "argv: $(tr '\n' ' ' < "$D/out/args")"
+	grep -Fqx 'arg=`touch$IFS'"$Ds"'_pwn2`@cmd.test' "$D/out/args" ||
+	    atf_fail "argv: $(tr '\n' ' ' < "$D/out/args")"
+	grep -Fqx "arg=\"\$(touch ${Ds}_pwn7)\"@x.test" "$D/out/args" ||
+	    atf_fail "argv: $(tr '\n' ' ' < "$D/out/args")"
+	[ "$(grep -c '^arg=' "$D/out/args")" = 24 ] ||
+	    atf_fail "argv: $(tr '\n' ' ' < "$D/out/args")"
+	# Eight maildirs, each one level under md/ (names made path-safe).
+	[ "$(find "$D/md" -mindepth 1 -maxdepth 1 | wc -l)" = 8 ] ||
+	    atf_fail "maildirs: $(find "$D/md" | tr '\n' ' ')"
+	[ "$(find "$D/md" -path '*/new/*' -type f | wc -l)" = 8 ] ||
+	    atf_fail "messages: $(find "$D/md" | tr '\n' ' ')"
+	find "$D/md" -path '*/new/*' -type f | grep -v "^$D/md/[^/]*/[^/]*/new/" &&
+	    atf_fail "a message outside its maildir"
+	smtpd_stop
+}
+shell_metachars_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
+	atf_add_test_case shell_metachars
 }
