@@ -156,8 +156,52 @@ EOF2
 }
 shell_metachars_cleanup() { smtpd_cleanup; }
 
+atf_test_case virtual_runas cleanup
+virtual_runas_head()
+{
+	atf_set descr "a |command reached through a virtual catch-all does" \
+	    "not run as the system user the sender names in the local part"
+	atf_set timeout 60
+}
+virtual_runas_body()
+{
+	h_world
+	D=$SMTPD_DIR
+	mkdir -p "$D/out" && chmod 777 "$D/out"
+	cat > "$D/who.sh" <<'EOF2'
+#! /bin/sh
+id -un >> "${0%/*}/out/who"
+cat > /dev/null
+EOF2
+	chmod 755 "$D/who.sh"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table v { "@cmd.test" = "|$D/who.sh" }
+action "cmd" maildir "$D/md" virtual <v>
+match from local for domain "cmd.test" action "cmd"
+EOF2
+	smtpd_setup 29003 "$D/tmpl"
+	smtpd_start
+	# "daemon" is a system user (uid 1) on every Debian system.
+	smtp_send 29003 a@x.test daemon@cmd.test >/dev/null
+	h_wait_count 1 'mda envelope=.*result='
+	grep -E 'mda envelope=.*user=daemon' "$SMTPD_LOG" &&
+	    atf_fail "the command was given to user daemon"
+	if [ "$(id -u)" = 0 ]; then
+		[ -s "$D/out/who" ] || atf_fail "the command did not run"
+		grep -qx daemon "$D/out/who" &&
+		    atf_fail "the command ran as daemon"
+	fi
+	smtpd_stop
+}
+virtual_runas_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
 	atf_add_test_case shell_metachars
+	atf_add_test_case virtual_runas
 }
