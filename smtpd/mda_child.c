@@ -174,7 +174,10 @@ mda_child_run(int msgfd, int resfd, const struct action *a,
 	}
 	msgfd = MDA_CHILD_MSGFD;
 	resfd = MDA_CHILD_RESFD;
-	if (mda_child_become(u, a->method) == -1) {
+	/* Group mail is for mbox dotlocks only, never for an alias's
+	 * |command or /file (other users' mailboxes are in that group). */
+	if (mda_child_become(u, mda_alias_target(e) ? A_MDA : a->method) ==
+	    -1) {
 		snprintf(line, sizeof line, "451 4.3.0 cannot become user "
 		    "%s: %s", u->name, strerror(errno));
 		mda_child_exit(resfd, MDA_TEMPFAIL, line);

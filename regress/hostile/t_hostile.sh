@@ -199,9 +199,50 @@ EOF2
 }
 virtual_runas_cleanup() { smtpd_cleanup; }
 
+atf_test_case pipe_no_mail_group cleanup
+pipe_no_mail_group_head()
+{
+	atf_set descr "an alias |command under an mbox action does not get" \
+	    "the mail group that mbox dotlocks need"
+	atf_set timeout 60
+	atf_set require.user root
+}
+pipe_no_mail_group_body()
+{
+	getent group mail >/dev/null || atf_skip "no group mail"
+	h_world
+	D=$SMTPD_DIR
+	mkdir -p "$D/out" && chmod 777 "$D/out"
+	cat > "$D/who.sh" <<'EOF2'
+#! /bin/sh
+id -Gn >> "${0%/*}/out/who"
+cat > /dev/null
+EOF2
+	chmod 755 "$D/who.sh"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "bob" = "|$D/who.sh" }
+action "mb" mbox alias <al>
+match from local for domain "mb.test" action "mb"
+EOF2
+	smtpd_setup 29004 "$D/tmpl"
+	smtpd_start
+	smtp_send 29004 a@x.test bob@mb.test >/dev/null
+	h_wait_count 1 'mda envelope=.*result='
+	[ -s "$D/out/who" ] || atf_fail "the command did not run: $(grep 'mda envelope' "$SMTPD_LOG")"
+	grep -qw mail "$D/out/who" &&
+	    atf_fail "the command ran with group mail: $(cat "$D/out/who")"
+	smtpd_stop
+}
+pipe_no_mail_group_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
 	atf_add_test_case shell_metachars
 	atf_add_test_case virtual_runas
+	atf_add_test_case pipe_no_mail_group
 }
