@@ -156,7 +156,10 @@ runas(const struct action *a, const char *aliaskey)
 		return a->user;
 	if ((pw = getpwnam(aliaskey)) != NULL && pw->pw_uid != 0)
 		return aliaskey;
-	if (getuid() != 0 && (pw = getpwuid(getuid())) != NULL)
+	/* Unprivileged, deliveries run as the invoking user anyway; as
+	 * root lka runs as SMTPD_USER, which is never handed on. */
+	if (getuid() != 0 && (pw = getpwuid(getuid())) != NULL &&
+	    strcmp(pw->pw_name, SMTPD_USER) != 0)
 		return pw->pw_name;
 	return "nobody";
 }

@@ -71,6 +71,15 @@ mda_user_resolve(const struct action *a, const struct envelope *e,
 		*r = MDA_PERMFAIL;
 		return -1;
 	}
+	/* The daemon's own users: a delivery as them could reach its
+	 * processes, its spool and its control socket. */
+	if (geteuid() == 0 && (strcmp(pw->pw_name, SMTPD_USER) == 0 ||
+	    strcmp(pw->pw_name, SMTPD_QUEUE_USER) == 0)) {
+		snprintf(line, len, "550 5.2.0 delivery as %s refused: "
+		    "add an alias", pw->pw_name);
+		*r = MDA_PERMFAIL;
+		return -1;
+	}
 	if (strlcpy(u->name, pw->pw_name, sizeof u->name) >= sizeof u->name ||
 	    strlcpy(u->home, pw->pw_dir ? pw->pw_dir : "", sizeof u->home) >=
 	    sizeof u->home) {

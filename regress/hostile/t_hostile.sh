@@ -239,10 +239,56 @@ EOF2
 }
 pipe_no_mail_group_cleanup() { smtpd_cleanup; }
 
+atf_test_case alias_runas_not_daemon cleanup
+alias_runas_not_daemon_head()
+{
+	atf_set descr "an alias |command with no user to run as never runs" \
+	    "as the daemon's own users; mail to _smtpd or _smtpq is not" \
+	    "delivered as them"
+	atf_set timeout 60
+	atf_set require.user root
+}
+alias_runas_not_daemon_body()
+{
+	h_world
+	D=$SMTPD_DIR
+	mkdir -p "$D/out" "$D/md" && chmod 777 "$D/out" "$D/md"
+	cat > "$D/who.sh" <<'EOF2'
+#! /bin/sh
+id -un >> "${0%/*}/out/who"
+cat > /dev/null
+EOF2
+	chmod 755 "$D/who.sh"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "bob" = "|$D/who.sh" }
+action "al" maildir "$D/md/%{user}" alias <al>
+match from local for domain "al.test" action "al"
+EOF2
+	smtpd_setup 29005 "$D/tmpl"
+	smtpd_start
+	smtp_send 29005 a@x.test bob@al.test >/dev/null
+	smtp_send 29005 a@x.test _smtpd@al.test >/dev/null
+	smtp_send 29005 a@x.test _smtpq@al.test >/dev/null
+	h_wait_count 3 'mda envelope=.*result='
+	[ -s "$D/out/who" ] || atf_fail "the command did not run"
+	grep -q '^_smtp' "$D/out/who" &&
+	    atf_fail "the command ran as $(cat "$D/out/who")"
+	grep -E 'mda envelope=.*user=_smtp[dq] .*result=Ok' "$SMTPD_LOG" &&
+	    atf_fail "delivered as a daemon user"
+	[ -z "$(ls "$D/md")" ] || atf_fail "maildirs: $(ls "$D/md")"
+	smtpd_stop
+}
+alias_runas_not_daemon_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
 	atf_add_test_case shell_metachars
 	atf_add_test_case virtual_runas
 	atf_add_test_case pipe_no_mail_group
+	atf_add_test_case alias_runas_not_daemon
 }
