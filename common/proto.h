@@ -53,11 +53,20 @@ enum imsg_type {
 	IMSG_MTA_DELIVER,	/* str envelope text; [fd: message, read] */
 	IMSG_MDA_DELIVER,	/* str envelope text; [fd: message, read]
 				 * (queue -> parent: local delivery) */
-	/* --- mta / parent -> queue: results (peerid unused) --- */
-	IMSG_QUEUE_DELIVERY_OK,		/* u64 evpid, str detail */
-	IMSG_QUEUE_DELIVERY_TEMPFAIL,	/* u64 evpid, str error line */
-	IMSG_QUEUE_DELIVERY_PERMFAIL,	/* u64 evpid, str error line */
-	IMSG_QUEUE_DELIVERY_LOOP,	/* u64 evpid, str error line */
+	/* --- mta / parent -> queue: results (peerid unused); each is
+	 * followed by str hop (the remote host name, else address, that
+	 * gave the final answer: bounces' Remote-MTA; "" for local
+	 * deliveries and when no hop answered) and u32 remote_dsn (1: that
+	 * hop offered DSN and NOTIFY was passed on, so a NOTIFY=SUCCESS
+	 * notice is its business, not ours) --- */
+	IMSG_QUEUE_DELIVERY_OK,		/* u64 evpid, str detail,
+					 * str hop, u32 remote_dsn */
+	IMSG_QUEUE_DELIVERY_TEMPFAIL,	/* u64 evpid, str error line,
+					 * str hop, u32 remote_dsn */
+	IMSG_QUEUE_DELIVERY_PERMFAIL,	/* u64 evpid, str error line,
+					 * str hop, u32 remote_dsn */
+	IMSG_QUEUE_DELIVERY_LOOP,	/* u64 evpid, str error line,
+					 * str hop, u32 remote_dsn */
 
 	/* --- mta -> lka: routes (peerid = request id) --- */
 	IMSG_LKA_ROUTE,		/* str action name, str sender,

@@ -226,16 +226,18 @@ static void
 queue_on_result(struct imsg *imsg)
 {
 	struct mreader	 r;
-	const char	*line;
+	const char	*line, *hop;
 	uint64_t	 evpid;
+	uint32_t	 remote_dsn;
 
 	m_msg(&r, imsg);
 	if (m_get_u64(&r, &evpid) == -1 || m_get_str(&r, &line) == -1 ||
+	    m_get_str(&r, &hop) == -1 || m_get_u32(&r, &remote_dsn) == -1 ||
 	    m_end(&r) == -1) {
 		log_warnx("queue: bad delivery result %u ignored", imsg->type);
 		return;
 	}
-	scheduler_on_result(imsg->type, evpid, line);
+	scheduler_on_result(imsg->type, evpid, line, hop, remote_dsn != 0);
 }
 
 static void

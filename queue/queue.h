@@ -47,8 +47,10 @@ int	 queue_method_local(const char *action, int *known);
 /* scheduler.c */
 void	 scheduler_init(void);
 void	 scheduler_add(const struct envelope *);	/* committed */
+/* A delivery result: hop is the remote that answered ("" local or
+ * none), remote_dsn 1 when it offered DSN (it takes over NOTIFY). */
 void	 scheduler_on_result(uint32_t type, uint64_t evpid,
-	    const char *line);
+	    const char *line, const char *hop, int remote_dsn);
 struct sched_evp *scheduler_find(uint64_t evpid);
 struct sched_evp *scheduler_first(void);
 struct sched_evp *scheduler_next(struct sched_evp *);

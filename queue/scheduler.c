@@ -390,7 +390,8 @@ sched_fail(struct sched_evp *s)
 }
 
 void
-scheduler_on_result(uint32_t type, uint64_t evpid, const char *line)
+scheduler_on_result(uint32_t type, uint64_t evpid, const char *line,
+    const char *hop, int remote_dsn)
 {
 	struct sched_evp	*s;
 	time_t			 now = time(NULL), ttl;
@@ -412,13 +413,22 @@ scheduler_on_result(uint32_t type, uint64_t evpid, const char *line)
 	}
 	s->e.lasttry = now;
 	strlcpy(s->e.errorline, line, sizeof(s->e.errorline));
+	strlcpy(s->e.lasthop, hop, sizeof(s->e.lasthop));
 	switch (type) {
 	case IMSG_QUEUE_DELIVERY_OK:
 		sched_log(s, "delivered", line);
 		queue_stat("queue.delivered", 1);
-		if ((s->e.dsn_notify & DSN_NOTIFY_SUCCESS) &&
-		    s->e.sender[0] != '\0')
-			bounce_add(&s->e, s->local ? B_DELIVERED : B_RELAYED);
+		if (!(s->e.dsn_notify & DSN_NOTIFY_SUCCESS) ||
+		    s->e.sender[0] == '\0')
+			;
+		else if (s->local)
+			bounce_add(&s->e, B_DELIVERED);
+		else if (!remote_dsn)
+			bounce_add(&s->e, B_RELAYED);
+		else
+			log_info("queue envelope=%s event=no-success-notice "
+			    "reason=\"remote DSN\" hop=%s",
+			    evpid_str(s->e.id, id), s->e.lasthop);
 		if (queue_store_remove(s->e.id) == -1)
 			log_warn("queue: remove envelope %s",
 			    evpid_str(s->e.id, id));
