@@ -284,6 +284,60 @@ EOF2
 }
 alias_runas_not_daemon_cleanup() { smtpd_cleanup; }
 
+atf_test_case control_flood cleanup
+control_flood_head()
+{
+	atf_set descr "a local user holding many control connections open" \
+	    "does not lock root (smtpctl) or other users (sendmail) out"
+	atf_set timeout 90
+	atf_set require.user root
+	atf_set require.progs python3
+}
+control_flood_body()
+{
+	c_world
+	{ c_conf_head; echo 'match from local for any action "local"'; } > "$SMTPD_DIR/tmpl"
+	smtpd_setup 29006 "$SMTPD_DIR/tmpl"
+	smtpd_start
+	chmod 666 "$SMTPD_SOCK"
+	# _smtptest opens 200 connections and holds them.
+	cat > flood.py <<'EOF2'
+import os, pwd, socket, sys, time
+pw = pwd.getpwnam("_smtptest")
+os.setgid(pw.pw_gid)
+os.setuid(pw.pw_uid)
+held = []
+for i in range(200):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect(sys.argv[1])
+    except OSError:
+        s.close()
+        continue
+    held.append(s)
+print(len(held), flush=True)
+time.sleep(60)
+EOF2
+	python3 flood.py "$SMTPD_SOCK" > flood.out 2>&1 &
+	echo $! > "$SMTPD_DIR/flood.pid"
+	_n=100
+	while [ "$_n" -gt 0 ] && [ ! -s flood.out ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	sleep 1
+	atf_check -o match:'^uptime=' timeout 10 "$SMTPCTL_BIN" \
+	    -s "$SMTPD_SOCK" show stats
+	kill "$(cat "$SMTPD_DIR/flood.pid")"
+	smtpd_stop
+}
+control_flood_cleanup()
+{
+	[ -f "$SMTPD_DIR/flood.pid" ] && kill "$(cat "$SMTPD_DIR/flood.pid")" 2>/dev/null
+	smtpd_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
@@ -291,4 +345,5 @@ atf_init_test_cases()
 	atf_add_test_case virtual_runas
 	atf_add_test_case pipe_no_mail_group
 	atf_add_test_case alias_runas_not_daemon
+	atf_add_test_case control_flood
 }
