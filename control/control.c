@@ -28,6 +28,10 @@
 #include "proto.h"
 
 #define CONTROL_MAX_CLIENTS	128
+/* Unprivileged clients: per uid and in all, so that one local user
+ * holding connections open locks neither root nor the others out. */
+#define CONTROL_MAX_PER_UID	16
+#define CONTROL_MAX_UNPRIV	96
 #define CTL_CLIENT_BACKLOG	(64 * 1024 * 1024)	/* unread answer */
 #define CTL_CHUNK		(64 * 1024)	/* text per CTL_REPLY */
 
@@ -391,6 +395,23 @@ control_on_pause_end(int fd, short ev, void *arg)
 	event_add(&ctl_ev_accept, NULL);
 }
 
+/* 1 if an unprivileged uid may not open another connection. */
+static int
+control_too_many(uid_t uid)
+{
+	struct ctl_client	*c;
+	size_t			 same = 0, unpriv = 0;
+
+	TAILQ_FOREACH(c, &ctl_clients, entry) {
+		if (c->privileged)
+			continue;
+		unpriv++;
+		if (c->uid == uid)
+			same++;
+	}
+	return same >= CONTROL_MAX_PER_UID || unpriv >= CONTROL_MAX_UNPRIV;
+}
+
 static void
 control_on_accept(int fd, short ev, void *arg)
 {
@@ -420,6 +441,14 @@ control_on_accept(int fd, short ev, void *arg)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("control: calloc");
+		close(s);
+		return;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid() &&
+	    control_too_many(cred.uid)) {
+		log_info("control uid=%u event=refused reason=\"too many "
+		    "connections\"", (unsigned)cred.uid);
+		free(c);
 		close(s);
 		return;
 	}

@@ -46,8 +46,7 @@ static int
 lka_ctl_table_reload(struct table *t, char *err, size_t errlen)
 {
 	struct table		*fresh;
-	struct table_entry	*e;
-	size_t			 n;
+	struct table		 old;
 
 	if (t->backend == TABLE_INLINE) {
 		snprintf(err, errlen, "table %s is inline: use reload",
@@ -59,12 +58,18 @@ lka_ctl_table_reload(struct table *t, char *err, size_t errlen)
 		table_free(fresh);
 		return -1;
 	}
-	e = t->entries;
-	n = t->nentries;
+	/* The entries and their hash index go together. */
+	old = *t;
 	t->entries = fresh->entries;
 	t->nentries = fresh->nentries;
-	fresh->entries = e;
-	fresh->nentries = n;
+	t->hidx = fresh->hidx;
+	t->hcap = fresh->hcap;
+	t->hcount = fresh->hcount;
+	fresh->entries = old.entries;
+	fresh->nentries = old.nentries;
+	fresh->hidx = old.hidx;
+	fresh->hcap = old.hcap;
+	fresh->hcount = old.hcount;
 	table_free(fresh);
 	return 0;
 }
