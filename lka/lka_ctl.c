@@ -14,6 +14,7 @@
 #include "log.h"
 #include "proto.h"
 #include "table.h"
+#include "lka_dns.h"
 #include "smtpd/reload.h"
 
 static void
@@ -163,6 +164,7 @@ lka_ctl_reload(uint32_t peerid)
 	buf_free(&errs);
 	conf->ctl_fd = env->ctl_fd;
 	env = conf;
+	lka_dns_reload();
 	log_info("lka event=reload result=ok path=%s", path);
 	lka_ctl_end(peerid, 1, "configuration reloaded");
 }

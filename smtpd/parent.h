@@ -54,5 +54,7 @@ void	 parent_reload(void);
  * answers with IMSG_CTL_REPLY / IMSG_CTL_END on imsg->peerid.
  */
 void	 parent_on_ctl(struct imsg *);
+/* smtp, queue or mta answered IMSG_RELOAD_DONE (parent_ctl.c). */
+void	 parent_reload_done(void);
 
 #endif
