@@ -24,10 +24,22 @@
 #include "proto.h"
 #include "smtpd/reload.h"
 
-/* A reload sent to smtp, queue and mta, waiting for their answers. */
-static int		 reload_waiting;
-static uint32_t		 reload_peer;
-static char		 reload_note[256];
+/*
+ * A reload in progress: the parent has validated the file (reload_conf,
+ * its new listeners open) and waits for lka to take it (RELOAD_LKA),
+ * then for smtp, queue and mta to answer IMSG_RELOAD_DONE (RELOAD_PUSH).
+ */
+enum reload_state {
+	RELOAD_IDLE,
+	RELOAD_LKA,
+	RELOAD_PUSH
+};
+static enum reload_state	 reload_state;
+static struct smtpd_config	*reload_conf;
+static int			 reload_waiting;
+static uint32_t			 reload_peer;
+static char			 reload_note[256];
+static struct buf		 reload_lka_text;
 
 static void
 reload_answer(uint32_t peerid, int ok, const char *text, const char *msg)
@@ -47,6 +59,8 @@ reload_answer(uint32_t peerid, int ok, const char *text, const char *msg)
 	m_close(m);
 }
 
+static void	parent_reload_lka(int);
+
 static void
 parent_reload_for(uint32_t peerid)
 {
@@ -55,7 +69,7 @@ parent_reload_for(uint32_t peerid)
 	const char		*path = parent_opts.conffile ?
 				    parent_opts.conffile : SMTPD_CONFIG_DEFAULT;
 
-	if (reload_waiting > 0) {
+	if (reload_state != RELOAD_IDLE) {
 		log_warnx("parent event=reload result=refused "
 		    "reason=\"a reload is in progress\"");
 		reload_answer(peerid, 0, NULL, "a reload is in progress, "
@@ -90,16 +104,47 @@ parent_reload_for(uint32_t peerid)
 	if (conf->spool == NULL || conf->control_socket == NULL)
 		fatal("parent: reload");
 	conf->ctl_fd = old->ctl_fd;
+	reload_conf = conf;
+	reload_peer = peerid;
+	if (proc_chan(PROC_LKA) == NULL) {
+		parent_reload_lka(1);
+		return;
+	}
+	/* lka, which holds rules, tables and routes, goes first. */
+	reload_state = RELOAD_LKA;
+	buf_init(&reload_lka_text);
+	proc_compose(PROC_LKA, IMSG_CTL_RELOAD, peerid, -1);
+}
+
+/* lka answered: on success everybody else follows, else nothing changes. */
+static void
+parent_reload_lka(int ok)
+{
+	struct smtpd_config	*old = env, *conf = reload_conf;
+
+	reload_conf = NULL;
+	if (!ok) {
+		log_warnx("parent event=reload result=failed "
+		    "reason=\"lka could not load the file\"");
+		reload_listeners_abort(conf);
+		config_free(conf);
+		reload_state = RELOAD_IDLE;
+		reload_answer(reload_peer, 0, buf_cstr(&reload_lka_text),
+		    "lka could not load the configuration, nothing changed");
+		buf_free(&reload_lka_text);
+		return;
+	}
+	buf_free(&reload_lka_text);
 	/*
 	 * From here nothing can fail: smtp, queue and mta take what they
 	 * are sent.  The old configuration is not freed: deliveries in
 	 * flight may still point into it.
 	 */
+	reload_state = RELOAD_PUSH;
 	reload_waiting = reload_push(old, conf);
-	reload_peer = peerid;
 	env = conf;
-	log_info("parent event=reload result=sent path=%s processes=%d",
-	    path, reload_waiting);
+	log_info("parent event=reload result=sent processes=%d",
+	    reload_waiting);
 	if (reload_waiting == 0)
 		parent_reload_done();
 }
@@ -107,11 +152,38 @@ parent_reload_for(uint32_t peerid)
 void
 parent_reload_done(void)
 {
+	if (reload_state != RELOAD_PUSH) {
+		log_warnx("parent event=reload-unexpected-done");
+		return;
+	}
 	if (reload_waiting > 0 && --reload_waiting > 0)
 		return;
+	reload_state = RELOAD_IDLE;
 	log_info("parent event=reload result=ok");
-	reload_answer(reload_peer, 1, reload_note,
-	    "parent: configuration loaded");
+	reload_answer(reload_peer, 1, reload_note, "configuration reloaded");
+}
+
+void
+parent_on_lka_reload(struct imsg *imsg)
+{
+	struct mreader	 r;
+	const char	*s;
+	uint32_t	 ok;
+
+	m_msg(&r, imsg);
+	if (reload_state != RELOAD_LKA)
+		fatalx("parent: unexpected reload answer from lka");
+	if (imsg->type == IMSG_CTL_REPLY) {
+		if (m_get_str(&r, &s) == -1 || m_end(&r) == -1)
+			fatalx("parent: bad IMSG_CTL_REPLY from lka");
+		if (reload_lka_text.len < 64 * 1024)
+			buf_add(&reload_lka_text, s, strlen(s));
+		return;
+	}
+	if (m_get_u32(&r, &ok) == -1 || m_get_str(&r, &s) == -1 ||
+	    m_end(&r) == -1)
+		fatalx("parent: bad IMSG_CTL_END from lka");
+	parent_reload_lka(ok != 0);
 }
 
 void

@@ -177,7 +177,12 @@ action_removed_body()
 	peer_start p 30042
 	cp base.conf "$SMTPD_CONF"
 	r_reload
-	peer_wait p 1 30 || atf_fail "held mail not delivered after reload"
+	_n=300
+	while [ "$_n" -gt 0 ] && [ "$(peer_count p)" -lt 1 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	[ "$_n" -gt 0 ] || atf_fail "held mail not delivered after reload: $(tail -n 25 "$SMTPD_LOG")"
 	peer_stop p
 	smtpd_stop
 }
@@ -220,6 +225,8 @@ sighup_head()
 sighup_body()
 {
 	r_start 30061 'match from local for any action "local"'
+	# the parent handles SIGHUP once it logged its start
+	c_wait_log 'parent event=started'
 	r_conf 'listen on 127.0.0.1 port 30062' 'smtp max-message-size 1K'
 	kill -HUP "$(cat "$SMTPD_DIR/smtpd.pid")"
 	c_wait_log 'lka event=reload result=ok'
@@ -241,6 +248,7 @@ inflight_body()
 	r_conf 'hostname other.test' 'listen on 127.0.0.1 port 30072'
 	r_reload
 	kill -HUP "$(cat "$SMTPD_DIR/smtpd.pid")"
+	c_wait_log 'parent event=reload result=ok'
 	wait "$R_CPID" || atf_fail "session in progress failed: $(cat client.out)"
 	c_wait_maildir 1
 	grep -q 'Subject: survivor' "$(c_maildir_file 1)" ||
