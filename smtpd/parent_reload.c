@@ -35,6 +35,40 @@ reload_listener_match(struct listenerlist *list, const struct listener *l)
 	return NULL;
 }
 
+/*
+ * The certificate and key of l make a TLS server context (smtp builds
+ * one from them and could not refuse); 0 if so, else -1 with the error
+ * in errs.
+ */
+static int
+reload_pki_check(const struct listener *l, const char *path,
+    struct buf *errs)
+{
+	struct tls_config	*cfg;
+	struct tls		*ctx = NULL;
+	int			 ret = -1;
+
+	if (l->pki == NULL || l->pki->cert == NULL || l->pki->key == NULL)
+		return 0;
+	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL)
+		fatalx("parent: tls_config_new");
+	if (tls_config_set_keypair_mem(cfg, (const uint8_t *)l->pki->cert,
+	    l->pki->cert_len, (const uint8_t *)l->pki->key,
+	    l->pki->key_len) == -1)
+		buf_printf(errs, "%s:%d: pki %s: %s\n", path, l->line,
+		    l->pki->name, tls_config_error(cfg));
+	else if ((ctx = tls_server()) == NULL)
+		fatalx("parent: tls_server");
+	else if (tls_configure(ctx, cfg) == -1)
+		buf_printf(errs, "%s:%d: pki %s: %s\n", path, l->line,
+		    l->pki->name, tls_error(ctx));
+	else
+		ret = 0;
+	tls_free(ctx);
+	tls_config_free(cfg);
+	return ret;
+}
+
 int
 reload_listeners_open(struct smtpd_config *old, struct smtpd_config *conf,
     const char *path, struct buf *errs)
@@ -42,8 +76,12 @@ reload_listeners_open(struct smtpd_config *old, struct smtpd_config *conf,
 	struct listener	*l, *o;
 	int		 saved;
 
-	TAILQ_FOREACH(l, &conf->listeners, entry) {
+	TAILQ_FOREACH(l, &conf->listeners, entry)
 		l->fd = -1;
+	TAILQ_FOREACH(l, &conf->listeners, entry)
+		if (reload_pki_check(l, path, errs) == -1)
+			return -1;
+	TAILQ_FOREACH(l, &conf->listeners, entry) {
 		if ((o = reload_listener_match(&old->listeners, l)) != NULL &&
 		    o->fd != -1)
 			continue;	/* kept: smtp has it */

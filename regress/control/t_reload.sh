@@ -258,8 +258,57 @@ inflight_body()
 }
 inflight_cleanup() { smtpd_cleanup; }
 
+atf_test_case tls_listener cleanup
+tls_listener_head()
+{
+	atf_set descr "reload: a new smtps listener serves TLS with its pki; a key that does not match is refused"
+}
+tls_listener_body()
+{
+	r_start 30081 'match from local for any action "local"'
+	pki_make "$SMTPD_DIR/pki"
+	_p=$SMTPD_DIR/pki
+	r_conf "pki localhost cert \"$_p/server.crt\" key \"$_p/rogue.key\"" \
+	    'listen on 127.0.0.1 port 30082 smtps pki localhost'
+	atf_check -s exit:1 -e match:"^$SMTPD_CONF:[0-9]+: pki localhost" \
+	    -e match:'nothing changed' "$SMTPCTL_BIN" -s "$SMTPD_SOCK" reload
+	[ "$(r_connect 30082)" = 2 ] || atf_fail "listener of a bad file opened"
+	r_conf "pki localhost cert \"$_p/server.crt\" key \"$_p/server.key\"" \
+	    'listen on 127.0.0.1 port 30082 smtps pki localhost'
+	r_reload
+	smtp_expect 30082 --smtps --ca "$_p/ca.crt" -e 220 \
+	    -s "EHLO c.test" -e 250 -s QUIT -e 221 >/dev/null
+	smtpd_stop
+}
+tls_listener_cleanup() { smtpd_cleanup; }
+
+atf_test_case relay_to_local cleanup
+relay_to_local_head()
+{
+	atf_set descr "reload: mail queued for a relay action that becomes local is delivered locally"
+}
+relay_to_local_body()
+{
+	r_start 30091 'action "out" relay host "127.0.0.1:30092"' \
+	    'match from local for rcpt-to "bob@localhost" action "out"'
+	smtp_send 30091 alice@localhost bob@localhost >/dev/null
+	c_wait_log 'event=tempfail'
+	sed -e '/"out"/d' base.conf > "$SMTPD_CONF"
+	echo "action \"out\" maildir \"$SMTPD_DIR/maildir\" $LOCALUSER" \
+	    >> "$SMTPD_CONF"
+	echo 'match from local for rcpt-to "bob@localhost" action "out"' \
+	    >> "$SMTPD_CONF"
+	r_reload
+	ctl schedule all >/dev/null || atf_fail "schedule all"
+	c_wait_maildir 1
+	smtpd_stop
+}
+relay_to_local_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case tls_listener
+	atf_add_test_case relay_to_local
 	atf_add_test_case listener_add
 	atf_add_test_case listener_remove
 	atf_add_test_case max_message_size
