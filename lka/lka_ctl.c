@@ -15,6 +15,7 @@
 #include "proto.h"
 #include "table.h"
 #include "lka_dns.h"
+#include "lka_policy.h"
 #include "smtpd/reload.h"
 
 /* Who asked: control, or the parent for a reload. */
@@ -168,6 +169,7 @@ lka_ctl_reload(uint32_t peerid)
 	conf->ctl_fd = env->ctl_fd;
 	env = conf;
 	lka_dns_reload();
+	lka_dnsbl_reload();
 	log_info("lka event=reload result=ok path=%s", path);
 	lka_ctl_end(peerid, 1, "configuration reloaded");
 }

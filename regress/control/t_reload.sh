@@ -305,8 +305,36 @@ relay_to_local_body()
 }
 relay_to_local_cleanup() { smtpd_cleanup; }
 
+atf_test_case resolvers cleanup
+resolvers_head()
+{
+	atf_set descr "reload: new resolver servers answer the next lookups"
+}
+resolvers_body()
+{
+	c_world
+	dns_start 30102 --mx-host=mx.test,mx1.mx.test,10 \
+	    --host-record=mx1.mx.test,127.0.0.3
+	mv "$SMTPD_DIR/dns.pid" "$SMTPD_DIR/dnsa.pid"
+	dns_start 30103 --mx-host=mx.test,mx9.mx.test,10 \
+	    --host-record=mx9.mx.test,127.0.0.9
+	r_start 30101 'resolver 127.0.0.1 port 30102' 'action "out" relay' \
+	    'match from local for domain "mx.test" action "out"'
+	ctl show route a@mx.test > out 2>&1
+	grep -q 'hop 1: 127.0.0.3:25 host=mx1.mx.test' out ||
+	    atf_fail "before: $(tr '\n' ' ' < out)"
+	sed 's/port 30102/port 30103/' base.conf > "$SMTPD_CONF"
+	r_reload
+	ctl show route a@mx.test > out 2>&1
+	grep -q 'hop 1: 127.0.0.9:25 host=mx9.mx.test' out ||
+	    atf_fail "after: $(tr '\n' ' ' < out)"
+	smtpd_stop
+}
+resolvers_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case resolvers
 	atf_add_test_case tls_listener
 	atf_add_test_case relay_to_local
 	atf_add_test_case listener_add
