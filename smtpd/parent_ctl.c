@@ -106,13 +106,13 @@ parent_reload_for(uint32_t peerid)
 	conf->ctl_fd = old->ctl_fd;
 	reload_conf = conf;
 	reload_peer = peerid;
+	buf_init(&reload_lka_text);
 	if (proc_chan(PROC_LKA) == NULL) {
 		parent_reload_lka(1);
 		return;
 	}
 	/* lka, which holds rules, tables and routes, goes first. */
 	reload_state = RELOAD_LKA;
-	buf_init(&reload_lka_text);
 	proc_compose(PROC_LKA, IMSG_CTL_RELOAD, peerid, -1);
 }
 

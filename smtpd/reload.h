@@ -1,8 +1,10 @@
 /*
- * Configuration reload (SIGHUP, `smtpctl reload`): the parent checks and
- * takes the new file (parent_reload.c), then lka re-reads it
- * (lka_ctl.c).  The parse errors are captured as text so that smtpctl
- * can print them.
+ * Configuration reload (SIGHUP, `smtpctl reload`): the parent parses and
+ * checks the file and opens new listeners (parent_ctl.c); lka re-reads
+ * it (lka_ctl.c); then the parent sends smtp, queue and mta their part
+ * (parent_reload.c, IMSG_RELOAD_* in proto.h) and answers once all took
+ * it.  The parse errors are captured as text so that smtpctl can print
+ * them.
  */
 #ifndef SMTPD_RELOAD_H
 #define SMTPD_RELOAD_H
