@@ -21,7 +21,6 @@
 
 #define SMTP_READ_CHUNK		65536
 #define SMTP_AUTH_LINE_MAX	2048	/* AUTH continuation lines */
-#define SMTP_MSGBUF_FLUSH	65536	/* write to the message fd past it */
 #define SMTP_OUT_MAX		65536	/* replies unread by the client:
 					 * stop reading and processing */
 
@@ -115,7 +114,7 @@ struct smtp_session {
 	uint64_t		 msgsize;	/* octets written */
 	int			 msgfd;
 	struct smtp_data	 data;
-	struct buf		 msgbuf;
+	struct buf		 msgbuf;	/* the Received header */
 	char			 add_date[96];
 	char			 add_msgid[320];
 	int			 msg_failed;	/* errno of a write error */

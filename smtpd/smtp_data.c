@@ -1,7 +1,7 @@
 /*
  * Message body filter (smtp_data.h): one pass over the octets the client
- * sends after DATA or in BDAT chunks, copying the unstuffed message to
- * the output buffer in spans.  Pure: no I/O, no globals.
+ * sends after DATA or in BDAT chunks, handing the unstuffed message to a
+ * callback in spans of the input (no copy).  Pure: no I/O, no globals.
  */
 #include <string.h>
 #include <strings.h>
@@ -9,10 +9,19 @@
 #include "smtp_data.h"
 
 void
+smtp_data_emit_buf(void *arg, const char *p, size_t n)
+{
+	buf_add(arg, p, n);
+}
+
+void
 smtp_data_init(struct smtp_data *d, int dot, uint64_t max_size,
-    unsigned max_hops, const char *add_date, const char *add_msgid)
+    unsigned max_hops, const char *add_date, const char *add_msgid,
+    smtp_data_emit_cb emit, void *emit_arg)
 {
 	memset(d, 0, sizeof(*d));
+	d->emit = emit;
+	d->emit_arg = emit_arg;
 	d->dot = dot;
 	d->max_size = max_size;
 	d->max_hops = max_hops;
@@ -31,7 +40,7 @@ seterr(struct smtp_data *d, int err)
 }
 
 static void
-emit(struct smtp_data *d, struct buf *out, const char *p, size_t n)
+emit(struct smtp_data *d, const char *p, size_t n)
 {
 	if (n == 0 || d->err != SMTP_DATA_OK)
 		return;
@@ -40,16 +49,16 @@ emit(struct smtp_data *d, struct buf *out, const char *p, size_t n)
 		return;
 	}
 	d->size += n;
-	buf_add(out, p, n);
+	d->emit(d->emit_arg, p, n);
 }
 
 static void
-add_missing(struct smtp_data *d, struct buf *out)
+add_missing(struct smtp_data *d)
 {
 	if (d->add_date && !d->has_date)
-		emit(d, out, d->add_date, strlen(d->add_date));
+		emit(d, d->add_date, strlen(d->add_date));
 	if (d->add_msgid && !d->has_msgid)
-		emit(d, out, d->add_msgid, strlen(d->add_msgid));
+		emit(d, d->add_msgid, strlen(d->add_msgid));
 	d->has_date = d->has_msgid = 1;
 }
 
@@ -66,8 +75,7 @@ header_line(struct smtp_data *d)
 }
 
 size_t
-smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
-    struct buf *out)
+smtp_data_feed(struct smtp_data *d, const char *in, size_t len)
 {
 	size_t	 i, span = 0;
 	int	 crlf;
@@ -81,7 +89,7 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 			d->dotfirst = 0;
 			d->hdrlen = 0;
 			if (d->dot && c == '.') {
-				emit(d, out, in + span, i - span);
+				emit(d, in + span, i - span);
 				span = i + 1;
 				d->dotfirst = 1;
 				d->linelen = 1;
@@ -99,7 +107,7 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 			if (d->dot)
 				seterr(d, SMTP_DATA_EBARE);
 			if ((size_t)d->linelen == 2 + (size_t)d->dotfirst)
-				emit(d, out, "\r", 1);	/* was held */
+				emit(d, "\r", 1);	/* was held */
 		}
 		if (c == '\r') {
 			d->cr = 1;
@@ -109,7 +117,7 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 			 * the blank line that ends the headers.
 			 */
 			if ((size_t)d->linelen == 1 + (size_t)d->dotfirst) {
-				emit(d, out, in + span, i - span);
+				emit(d, in + span, i - span);
 				span = i + 1;
 			}
 			continue;
@@ -127,19 +135,19 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 			seterr(d, SMTP_DATA_EBARE);
 		if (d->dot && d->dotfirst && d->linelen == 3 && crlf &&
 		    d->prev_crlf) {
-			emit(d, out, in + span, i - span);
+			emit(d, in + span, i - span);
 			d->done = 1;
 			return i + 1;
 		}
 		if (crlf && (size_t)d->linelen == 2 + (size_t)d->dotfirst) {
 			/* the held CR: blank (or ".") line */
-			emit(d, out, in + span, i - span);
+			emit(d, in + span, i - span);
 			span = i;
 			if (d->in_headers && !d->dotfirst) {
-				add_missing(d, out);
+				add_missing(d);
 				d->in_headers = 0;
 			}
-			emit(d, out, "\r", 1);
+			emit(d, "\r", 1);
 		} else if (d->in_headers) {
 			if (d->linelen == 1)	/* bare LF blank line */
 				d->in_headers = 0;
@@ -148,18 +156,18 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t len,
 		}
 		d->prev_crlf = crlf;
 	}
-	emit(d, out, in + span, i - span);
+	emit(d, in + span, i - span);
 	return len;
 }
 
 int
-smtp_data_finish(struct smtp_data *d, struct buf *out)
+smtp_data_finish(struct smtp_data *d)
 {
 	if (d->in_headers && ((d->add_date && !d->has_date) ||
 	    (d->add_msgid && !d->has_msgid))) {
 		if (!d->bol)
-			emit(d, out, "\r\n", 2);
-		add_missing(d, out);
+			emit(d, "\r\n", 2);
+		add_missing(d);
 	}
 	if (d->max_hops && d->received > d->max_hops)
 		seterr(d, SMTP_DATA_ELOOP);

@@ -23,8 +23,18 @@
 #define SMTP_DATA_ESIZE		4	/* over max size: 552 5.3.4 */
 #define SMTP_DATA_ELOOP		5	/* too many Received: 554 5.4.6 */
 
+/*
+ * Where the filter puts the message: called with spans of the input
+ * (valid until the caller consumes its input), or with constant text.
+ * smtp_data_emit_buf appends to a struct buf given as arg.
+ */
+typedef void	(*smtp_data_emit_cb)(void *arg, const char *, size_t);
+void	smtp_data_emit_buf(void *arg, const char *, size_t);
+
 struct smtp_data {
 	/* set by smtp_data_init */
+	smtp_data_emit_cb emit;
+	void		*emit_arg;
 	int		 dot;		/* DATA (1) or BDAT (0) */
 	uint64_t	 max_size;	/* 0: unlimited */
 	unsigned	 max_hops;	/* 0: unlimited */
@@ -49,18 +59,19 @@ struct smtp_data {
 };
 
 void	smtp_data_init(struct smtp_data *, int dot, uint64_t max_size,
-	    unsigned max_hops, const char *add_date, const char *add_msgid);
+	    unsigned max_hops, const char *add_date, const char *add_msgid,
+	    smtp_data_emit_cb, void *emit_arg);
 /*
- * Feed len octets; the message (unstuffed) is appended to out.  Returns
+ * Feed len octets; the message (unstuffed) goes to the emit callback,
+ * in spans of the input where possible (no copy).  Returns
  * the octets consumed: in DATA mode it stops right after the end of data
  * (done set), in BDAT mode it takes everything.  Once an error is set
- * nothing more is appended, but the input is still consumed.
+ * nothing more is emitted, but the input is still consumed.
  */
-size_t	smtp_data_feed(struct smtp_data *, const char *, size_t,
-	    struct buf *out);
+size_t	smtp_data_feed(struct smtp_data *, const char *, size_t);
 /* End of the message (after the dot, or BDAT LAST): final checks,
  * headers still to add.  Returns err. */
-int	smtp_data_finish(struct smtp_data *, struct buf *out);
+int	smtp_data_finish(struct smtp_data *);
 /* The reply line for an error ("550 5.6.0 ..."), NULL for OK. */
 const char *smtp_data_strerror(int);
 

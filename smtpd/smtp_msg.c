@@ -1,10 +1,14 @@
 /*
  * The message of an smtp session: asks the queue for a message fd,
- * writes the Received header and the filtered body into it, then sends
+ * writes the Received header and the filtered body into it (the body
+ * straight from the input buffer with writev: copied once), then sends
  * one envelope per (recipient, action) and the commit; the reply to the
  * final dot (or BDAT LAST) is the queue's answer to the commit.
  */
+#include <sys/uio.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +86,71 @@ smtp_msg_received(struct smtp_session *s)
 	buf_printf(b, ";\r\n\t%s\r\n", date);
 }
 
+/*
+ * The body is written from the spans the filter hands out, which point
+ * into the session's input buffer: they are gathered here and written
+ * before that input is consumed (one session at a time: the process
+ * has one thread and flushes before it returns to the event loop).
+ */
+#define SMTP_IOV_MAX	256
+
+static struct iovec	 msg_iov[SMTP_IOV_MAX];
+static int		 msg_niov;
+
+static void
+smtp_msg_flush(struct smtp_session *s)
+{
+	struct iovec	*v = msg_iov;
+	int		 n = msg_niov;
+	ssize_t		 w;
+
+	msg_niov = 0;
+	if (s->msg_failed || s->msgfd == -1)
+		return;
+	while (n > 0) {
+		if ((w = writev(s->msgfd, v, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			s->msg_failed = errno;
+			log_warn("smtp session=%s event=message-write-error",
+			    s->id_str);
+			return;
+		}
+		s->msgsize += (uint64_t)w;
+		while (n > 0 && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			n--;
+		}
+		if (n > 0) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
+	}
+}
+
+static void
+smtp_msg_emit(void *arg, const char *p, size_t len)
+{
+	struct smtp_session	*s = arg;
+	struct iovec		*last;
+
+	if (msg_niov > 0) {
+		last = &msg_iov[msg_niov - 1];
+		if ((const char *)last->iov_base + last->iov_len == p) {
+			last->iov_len += len;
+			return;
+		}
+	}
+	if (msg_niov == SMTP_IOV_MAX)
+		smtp_msg_flush(s);
+	msg_iov[msg_niov].iov_base = (void *)(uintptr_t)p;
+	msg_iov[msg_niov].iov_len = len;
+	msg_niov++;
+}
+
+static void	smtp_msg_write(struct smtp_session *);
+
 static void
 smtp_msg_start(struct smtp_session *s, int dot)
 {
@@ -103,10 +172,11 @@ smtp_msg_start(struct smtp_session *s, int dot)
 		add_msgid = s->add_msgid;
 	}
 	smtp_data_init(&s->data, dot, env->max_message_size, env->max_hops,
-	    add_date, add_msgid);
+	    add_date, add_msgid, smtp_msg_emit, s);
+	smtp_msg_write(s);	/* the Received header */
 }
 
-/* Write the buffered message to the queue's fd. */
+/* Write msgbuf (the Received header) to the queue's fd. */
 static void
 smtp_msg_write(struct smtp_session *s)
 {
@@ -207,9 +277,10 @@ smtp_msg_end(struct smtp_session *s)
 	int			 err, failed;
 	char			 esc[64];
 
-	err = smtp_data_finish(&s->data, &s->msgbuf);
+	err = smtp_data_finish(&s->data);
 	if (err == SMTP_DATA_OK)
-		smtp_msg_write(s);
+		smtp_msg_flush(s);
+	msg_niov = 0;
 	close(s->msgfd);
 	s->msgfd = -1;
 	smtp_set_state(s, S_CMD);
@@ -314,11 +385,9 @@ smtp_msg_input(struct smtp_session *s)
 	if (s->state == S_DATA) {
 		if (s->in.len == 0)
 			return 0;
-		n = smtp_data_feed(&s->data, s->in.data, s->in.len,
-		    &s->msgbuf);
+		n = smtp_data_feed(&s->data, s->in.data, s->in.len);
+		smtp_msg_flush(s);	/* before the input moves */
 		buf_consume(&s->in, n);
-		if (s->msgbuf.len >= SMTP_MSGBUF_FLUSH)
-			smtp_msg_write(s);
 		if (!s->data.done)
 			return 0;
 		smtp_msg_end(s);
@@ -330,12 +399,12 @@ smtp_msg_input(struct smtp_session *s)
 			return 0;
 		n = s->in.len < s->bdat_left ? s->in.len :
 		    (size_t)s->bdat_left;
-		if (s->msgfd != -1 && s->bdat_error[0] == '\0')
-			smtp_data_feed(&s->data, s->in.data, n, &s->msgbuf);
+		if (s->msgfd != -1 && s->bdat_error[0] == '\0') {
+			smtp_data_feed(&s->data, s->in.data, n);
+			smtp_msg_flush(s);	/* before the input moves */
+		}
 		buf_consume(&s->in, n);
 		s->bdat_left -= n;
-		if (s->msgbuf.len >= SMTP_MSGBUF_FLUSH)
-			smtp_msg_write(s);
 		if (s->bdat_left > 0)
 			return 0;
 	}

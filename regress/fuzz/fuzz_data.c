@@ -19,12 +19,13 @@ run(const char *s, size_t len, size_t split, int dot, int *err, int *done,
 	struct buf		 out;
 
 	buf_init(&out);
-	smtp_data_init(&d, dot, 4096, 3, "Date: x\r\n", NULL);
-	*used = smtp_data_feed(&d, s, split, &out);
+	smtp_data_init(&d, dot, 4096, 3, "Date: x\r\n", NULL,
+	    smtp_data_emit_buf, &out);
+	*used = smtp_data_feed(&d, s, split);
 	if (!d.done)
-		*used += smtp_data_feed(&d, s + split, len - split, &out);
+		*used += smtp_data_feed(&d, s + split, len - split);
 	*done = d.done;
-	*err = smtp_data_finish(&d, &out);
+	*err = smtp_data_finish(&d);
 	buf_free(&out);
 }
 

@@ -26,14 +26,15 @@ run1(const char *in, size_t len, int dot, uint64_t max, unsigned hops,
 	size_t			 i, n;
 
 	buf_init(&out);
-	smtp_data_init(&d, dot, max, hops, date, NULL);
+	smtp_data_init(&d, dot, max, hops, date, NULL, smtp_data_emit_buf,
+	    &out);
 	if (bytewise) {
 		for (i = 0, r->used = 0; i < len && !d.done; i++)
-			r->used += smtp_data_feed(&d, in + i, 1, &out);
+			r->used += smtp_data_feed(&d, in + i, 1);
 	} else
-		r->used = smtp_data_feed(&d, in, len, &out);
+		r->used = smtp_data_feed(&d, in, len);
 	r->done = d.done;
-	r->err = smtp_data_finish(&d, &out);
+	r->err = smtp_data_finish(&d);
 	n = out.len < sizeof(r->out) - 1 ? out.len : sizeof(r->out) - 1;
 	memcpy(r->out, out.data ? out.data : "", n);
 	r->out[n] = '\0';

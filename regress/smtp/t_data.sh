@@ -133,6 +133,12 @@ bdat_head() { atf_set descr "BDAT chunks are queued verbatim; LAST gets the queu
 bdat_body()
 {
 	inb_setup 22109
+	# a refused chunk is still consumed: its bytes never run as commands
+	inb_expect -e 220 -s "EHLO client.test" -e 250 \
+	    -r 'BDAT 6\r\nRSET\r\n' -e 503 -x 5.5.1 \
+	    -s "MAIL FROM:<a@client.test>" -e 250 \
+	    -r 'BDAT 6\r\nRSET\r\n' -e 503 -x 5.5.1 \
+	    -s "RCPT TO:<root@localhost>" -e 250 -s QUIT -e 221
 	inb_tx -r 'BDAT 14\r\nSubject: x\r\n\r\nBDAT 8 LAST\r\n.body.\r\n' \
 	    -e 250 -x "14 octets" -e 250 -x 2.0.0 -s QUIT -e 221
 	msg=$(find "$SMTPD_SPOOL/queue" -name message | head -1)

@@ -107,6 +107,7 @@ etrn_yes_body()
 	inb_setup 22006 "smtp etrn yes"
 	inb_expect -e 220 -s "EHLO client.test" -e 250 -x ETRN \
 	    -s "ETRN test.example" -e 250 -x 2.0.0 -s QUIT -e 221
+	inb_log_has "queue event=etrn domain=test.example"
 }
 etrn_yes_cleanup() { smtpd_cleanup; }
 
