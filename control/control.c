@@ -495,10 +495,8 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 	}
 
 	if (imsg->peerid == 0) {
-		/* A reload nobody waits for (SIGHUP): the parent took the
-		 * file, lka follows; the results are logged. */
-		if (from == PROC_PARENT && imsg->type == IMSG_CTL_END && ok)
-			proc_compose(PROC_LKA, IMSG_CTL_RELOAD, 0, -1);
+		/* A reload nobody waits for (SIGHUP): the parent had
+		 * every process take the file; the results are logged. */
 		if (imsg->type == IMSG_CTL_END)
 			log_info("control event=reload process=%s result=%s "
 			    "message=\"%s\"", proc_name(from),
@@ -509,10 +507,7 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 		return;
 	}
 	if ((c = control_client_by_id(imsg->peerid)) == NULL) {
-		/* The client went away meanwhile.  The parent answers
-		 * reloads only: lka must follow one that worked. */
-		if (from == PROC_PARENT && imsg->type == IMSG_CTL_END && ok)
-			proc_compose(PROC_LKA, IMSG_CTL_RELOAD, 0, -1);
+		/* The client went away meanwhile. */
 		return;
 	}
 	if (c->pending == 0 || c->pending_proc != from) {
@@ -538,13 +533,8 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 		m_close(m);
 		return;
 	}
-	/* The parent took the new file: lka, which holds the rules,
-	 * tables and routes, re-reads it next and has the last word. */
-	if (c->pending == IMSG_CTL_RELOAD && from == PROC_PARENT && ok) {
-		c->pending_proc = PROC_LKA;
-		proc_compose(PROC_LKA, IMSG_CTL_RELOAD, c->id, -1);
-		return;
-	}
+	/* A reload: the parent answers once lka, smtp, queue and mta
+	 * all took the new file (smtpd/parent_ctl.c). */
 
 	if (ok && (c->pending == IMSG_CTL_PAUSE ||
 	    c->pending == IMSG_CTL_RESUME)) {

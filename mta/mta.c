@@ -335,6 +335,12 @@ mta_dispatch(enum proc_id from, struct imsg *imsg)
 			return;
 		}
 		break;
+	case IMSG_RELOAD_MTA:
+		if (from == PROC_PARENT) {
+			mta_tls_reload(imsg);	/* mta_tls.c */
+			return;
+		}
+		break;
 	case IMSG_CTL_SHOW_RELAYS:
 		if (from == PROC_CONTROL) {
 			mta_on_ctl(imsg);

@@ -151,6 +151,7 @@ int	mta_body_7bit(int fd);
 
 /* mta_tls.c */
 void	mta_tls_init(void);		/* before the privilege drop */
+void	mta_tls_reload(struct imsg *);	/* IMSG_RELOAD_MTA */
 struct tls *mta_tls_client(const struct route_hop *, int verify,
 	    char *err, size_t errlen);
 

@@ -293,6 +293,11 @@ queue_dispatch(enum proc_id from, struct imsg *imsg)
 			break;
 		bounce_on_lka_result(imsg);
 		return;
+	case IMSG_RELOAD_QUEUE:
+		if (from != PROC_PARENT)
+			break;
+		queue_reload_on_imsg(imsg);	/* queue_reload.c */
+		return;
 	default:
 		if (from == PROC_CONTROL &&
 		    imsg->type >= IMSG_CTL_SHOW_QUEUE &&

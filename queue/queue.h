@@ -109,6 +109,12 @@ void	 bounce_format(struct buf *out, const char *hostname,
  * "<class>.0.0"; def when nothing usable. */
 void	 bounce_status(const char *line, const char *def, char out[16]);
 
+/* queue_reload.c: IMSG_RELOAD_QUEUE from the parent */
+void	 queue_reload_on_imsg(struct imsg *);
+/* scheduler.c: the action table changed; envelopes whose action is no
+ * longer configured stay queued (their last error says so). */
+void	 scheduler_reconfigured(void);
+
 /* queue_ctl.c */
 void	 queue_ctl_dispatch(struct imsg *);
 
