@@ -108,4 +108,4 @@ clean:
 .PHONY: all setup check run bench fuzz install clean regress-build lint-man
 .SECONDARY:
 
--include $(LIBOBJS:.o=.d)
+-include $(LIBOBJS:.o=.d) $(MAINS:%.c=$(OO)/%.d)

@@ -85,6 +85,12 @@ config_defaults(struct smtpd_config *c)
 	c->max_errors = 10;
 	c->max_auth_failures = 3;
 	c->mda_timeout = 10 * 60;
+	c->mta_conn_per_hop = 5;
+	c->mta_conn_per_domain = 20;
+	c->mta_msg_per_conn = 100;
+	c->mta_timeout_connect = 30;
+	c->mta_timeout_reply = 5 * 60;
+	c->mta_timeout_idle = 5;
 	c->ctl_fd = -1;
 }
 

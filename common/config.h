@@ -163,6 +163,13 @@ struct smtpd_config {
 	unsigned		 max_auth_failures;	/* 3 */
 	time_t			 mda_timeout;		/* local delivery time
 							 * limit; 0: 10m */
+	/* outbound limits; `mta limit ...`, `mta timeout ...` */
+	unsigned		 mta_conn_per_hop;	/* 5 */
+	unsigned		 mta_conn_per_domain;	/* 20 */
+	unsigned		 mta_msg_per_conn;	/* 100 */
+	time_t			 mta_timeout_connect;	/* 30s */
+	time_t			 mta_timeout_reply;	/* 5m */
+	time_t			 mta_timeout_idle;	/* 5s */
 
 	struct tablelist	 tables;
 	struct pkilist		 pkis;

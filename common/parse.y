@@ -99,6 +99,7 @@ static int	 tls_listener_check(int, int);
 %token	CONTROL DATA DNSBL DOMAIN ERRORS ETRN FOR FROM HELO HOST HOSTNAME KEY
 %token	LIMIT LISTEN LMTP LOCAL MAIL_FROM MAILDIR MATCH MAX MAX_HOPS
 %token	MAX_MESSAGE_SIZE MAX_RCPT MBOX MDA MESSAGE MIN_FREE_SPACE NO NO_VERIFY
+%token	MTA
 %token	ON OPPORTUNISTIC PKI PORT POSTMASTER QUEUE RANDOM RCPT_TO
 %token	RECEIVED_AUTH REJECT RELAY REQUIRE RESOLVER RETRY ROUTES SESSIONS
 %token	SESSIONS_PER_ADDRESS SMTP SMTPS SOCKET SPOOL SRC TABLE TAG TIMEOUT
@@ -246,6 +247,7 @@ global		: HOSTNAME STRING	{
 			free($3);
 		}
 		| SMTP smtpopt
+		| MTA mtaopt
 		| MDA STRING string	{
 			/* After `mda` the lexer reads a name: the option. */
 			if (strcmp($2, "timeout") != 0)
@@ -344,6 +346,47 @@ smtpopt		: MAX_MESSAGE_SIZE string {
 		}
 		| TIMEOUT DATA string	{
 			set_duration(&conf->timeout_data, $3, $<lineno>3);
+			free($3);
+		}
+		;
+
+/* The option words are no keywords: `mta` must not take names away. */
+mtaopt		: LIMIT STRING NUMBER	{
+			if (strcmp($2, "connections-per-hop") == 0)
+				set_unsigned(&conf->mta_conn_per_hop, $3,
+				    $<lineno>3, "mta limit connections-per-hop");
+			else if (strcmp($2, "connections-per-domain") == 0)
+				set_unsigned(&conf->mta_conn_per_domain, $3,
+				    $<lineno>3,
+				    "mta limit connections-per-domain");
+			else if (strcmp($2, "messages-per-connection") == 0)
+				set_unsigned(&conf->mta_msg_per_conn, $3,
+				    $<lineno>3,
+				    "mta limit messages-per-connection");
+			else
+				perr($<lineno>2, "unknown mta limit \"%s\"",
+				    $2);
+			free($2);
+		}
+		| TIMEOUT STRING string	{
+			time_t	*t = NULL;
+
+			if (strcmp($2, "connect") == 0)
+				t = &conf->mta_timeout_connect;
+			else if (strcmp($2, "reply") == 0)
+				t = &conf->mta_timeout_reply;
+			else if (strcmp($2, "idle") == 0)
+				t = &conf->mta_timeout_idle;
+			else
+				perr($<lineno>2, "unknown mta timeout \"%s\"",
+				    $2);
+			if (t != NULL) {
+				set_duration(t, $3, $<lineno>3);
+				if (*t == 0)
+					perr($<lineno>3, "mta timeout %s must "
+					    "not be 0", $2);
+			}
+			free($2);
 			free($3);
 		}
 		;
@@ -887,6 +930,7 @@ static const struct keywords keywords[] = {
 	{ "mda",		MDA },
 	{ "message",		MESSAGE },
 	{ "min-free-space",	MIN_FREE_SPACE },
+	{ "mta",		MTA },
 	{ "no",			NO },
 	{ "no-verify",		NO_VERIFY },
 	{ "on",			ON },

@@ -53,11 +53,20 @@ enum imsg_type {
 	IMSG_MTA_DELIVER,	/* str envelope text; [fd: message, read] */
 	IMSG_MDA_DELIVER,	/* str envelope text; [fd: message, read]
 				 * (queue -> parent: local delivery) */
-	/* --- mta / parent -> queue: results (peerid unused) --- */
-	IMSG_QUEUE_DELIVERY_OK,		/* u64 evpid, str detail */
-	IMSG_QUEUE_DELIVERY_TEMPFAIL,	/* u64 evpid, str error line */
-	IMSG_QUEUE_DELIVERY_PERMFAIL,	/* u64 evpid, str error line */
-	IMSG_QUEUE_DELIVERY_LOOP,	/* u64 evpid, str error line */
+	/* --- mta / parent -> queue: results (peerid unused); each is
+	 * followed by str hop (the remote host name, else address, that
+	 * gave the final answer: bounces' Remote-MTA; "" for local
+	 * deliveries and when no hop answered) and u32 remote_dsn (1: that
+	 * hop offered DSN and NOTIFY was passed on, so a NOTIFY=SUCCESS
+	 * notice is its business, not ours) --- */
+	IMSG_QUEUE_DELIVERY_OK,		/* u64 evpid, str detail,
+					 * str hop, u32 remote_dsn */
+	IMSG_QUEUE_DELIVERY_TEMPFAIL,	/* u64 evpid, str error line,
+					 * str hop, u32 remote_dsn */
+	IMSG_QUEUE_DELIVERY_PERMFAIL,	/* u64 evpid, str error line,
+					 * str hop, u32 remote_dsn */
+	IMSG_QUEUE_DELIVERY_LOOP,	/* u64 evpid, str error line,
+					 * str hop, u32 remote_dsn */
 
 	/* --- mta -> lka: routes (peerid = request id) --- */
 	IMSG_LKA_ROUTE,		/* str action name, str sender,
@@ -102,6 +111,45 @@ enum imsg_type {
 				 * (sendmail, smtpctl enqueue) */
 	IMSG_STAT_INCR,		/* str counter name, int delta: any process
 				 * -> control, which keeps the counters */
+
+	/* --- parent -> smtp, queue, mta: a reload (smtpctl reload, SIGHUP)
+	 * the parent has validated.  Each process applies what it is sent
+	 * and answers IMSG_RELOAD_DONE; it cannot refuse (a bad message is
+	 * fatal).  peerid unused. --- */
+	IMSG_RELOAD_SMTP,	/* parent -> smtp: str hostname,
+				 * u64 max_message_size, u32 max_rcpt,
+				 * u32 max_hops, u32 vrfy, u32 etrn,
+				 * u64 min_free_space, u32 max_sessions,
+				 * u32 max_sessions_per_ip, u64 timeout,
+				 * u64 timeout_data, u32 max_errors,
+				 * u32 max_auth_failures; then the
+				 * listeners follow */
+	IMSG_RELOAD_LISTENER,	/* parent -> smtp, one per listener of the
+				 * new file: u32 index, str name,
+				 * data sockaddr, u32 port, u32 flags,
+				 * str hostname, str tag, str auth table
+				 * ("" none), str pki name ("" none),
+				 * data cert, data key;
+				 * [fd: a listening socket the parent just
+				 * opened, or none: smtp keeps the one it
+				 * has for this address and port] */
+	IMSG_RELOAD_COMMIT,	/* parent -> smtp (no fields): the listener
+				 * list is complete; smtp closes the ones
+				 * not in it (their sessions go on) */
+	IMSG_RELOAD_QUEUE,	/* parent -> queue: u64 queue_ttl,
+				 * u64 queue_retry, u64 queue_retry_max,
+				 * u64 bounce_warn_interval,
+				 * u64 min_free_space, str hostname,
+				 * str postmaster, u32 count, then count
+				 * times: str action name, u32 method
+				 * (enum action_method) */
+	IMSG_RELOAD_MTA,	/* parent -> mta, one per CA file of a
+				 * relay action: u32 more (1: another
+				 * follows), str CA file path ("" in the
+				 * single message sent when there is none),
+				 * data its contents (empty if unreadable) */
+	IMSG_RELOAD_DONE,	/* smtp, queue, mta -> parent (no fields):
+				 * the new settings are in force */
 
 	IMSG_TYPE_MAX
 };

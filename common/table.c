@@ -127,10 +127,15 @@ table_add(struct table *t, const char *key, const char *value,
 {
 	struct table_entry	*n;
 
-	n = reallocarray(t->entries, t->nentries + 1, sizeof(*n));
-	if (n == NULL)
-		abort();
-	t->entries = n;
+	/* The capacity is implied by the count: 8, then powers of two. */
+	if (t->nentries == 0 || (t->nentries >= 8 &&
+	    (t->nentries & (t->nentries - 1)) == 0)) {
+		n = reallocarray(t->entries, t->nentries ? t->nentries * 2 : 8,
+		    sizeof(*n));
+		if (n == NULL)
+			abort();
+		t->entries = n;
+	}
 	n = &t->entries[t->nentries++];
 	n->key = table_xstrdup(key);
 	n->value = table_xstrdup(value);

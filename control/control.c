@@ -28,6 +28,10 @@
 #include "proto.h"
 
 #define CONTROL_MAX_CLIENTS	128
+/* Unprivileged clients: per uid and in all, so that one local user
+ * holding connections open locks neither root nor the others out. */
+#define CONTROL_MAX_PER_UID	16
+#define CONTROL_MAX_UNPRIV	96
 #define CTL_CLIENT_BACKLOG	(64 * 1024 * 1024)	/* unread answer */
 #define CTL_CHUNK		(64 * 1024)	/* text per CTL_REPLY */
 
@@ -391,6 +395,23 @@ control_on_pause_end(int fd, short ev, void *arg)
 	event_add(&ctl_ev_accept, NULL);
 }
 
+/* 1 if an unprivileged uid may not open another connection. */
+static int
+control_too_many(uid_t uid)
+{
+	struct ctl_client	*c;
+	size_t			 same = 0, unpriv = 0;
+
+	TAILQ_FOREACH(c, &ctl_clients, entry) {
+		if (c->privileged)
+			continue;
+		unpriv++;
+		if (c->uid == uid)
+			same++;
+	}
+	return same >= CONTROL_MAX_PER_UID || unpriv >= CONTROL_MAX_UNPRIV;
+}
+
 static void
 control_on_accept(int fd, short ev, void *arg)
 {
@@ -420,6 +441,14 @@ control_on_accept(int fd, short ev, void *arg)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("control: calloc");
+		close(s);
+		return;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid() &&
+	    control_too_many(cred.uid)) {
+		log_info("control uid=%u event=refused reason=\"too many "
+		    "connections\"", (unsigned)cred.uid);
+		free(c);
 		close(s);
 		return;
 	}
@@ -466,10 +495,8 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 	}
 
 	if (imsg->peerid == 0) {
-		/* A reload nobody waits for (SIGHUP): the parent took the
-		 * file, lka follows; the results are logged. */
-		if (from == PROC_PARENT && imsg->type == IMSG_CTL_END && ok)
-			proc_compose(PROC_LKA, IMSG_CTL_RELOAD, 0, -1);
+		/* A reload nobody waits for (SIGHUP): the parent had
+		 * every process take the file; the results are logged. */
 		if (imsg->type == IMSG_CTL_END)
 			log_info("control event=reload process=%s result=%s "
 			    "message=\"%s\"", proc_name(from),
@@ -480,10 +507,7 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 		return;
 	}
 	if ((c = control_client_by_id(imsg->peerid)) == NULL) {
-		/* The client went away meanwhile.  The parent answers
-		 * reloads only: lka must follow one that worked. */
-		if (from == PROC_PARENT && imsg->type == IMSG_CTL_END && ok)
-			proc_compose(PROC_LKA, IMSG_CTL_RELOAD, 0, -1);
+		/* The client went away meanwhile. */
 		return;
 	}
 	if (c->pending == 0 || c->pending_proc != from) {
@@ -509,13 +533,8 @@ control_on_answer(enum proc_id from, struct imsg *imsg)
 		m_close(m);
 		return;
 	}
-	/* The parent took the new file: lka, which holds the rules,
-	 * tables and routes, re-reads it next and has the last word. */
-	if (c->pending == IMSG_CTL_RELOAD && from == PROC_PARENT && ok) {
-		c->pending_proc = PROC_LKA;
-		proc_compose(PROC_LKA, IMSG_CTL_RELOAD, c->id, -1);
-		return;
-	}
+	/* A reload: the parent answers once lka, smtp, queue and mta
+	 * all took the new file (smtpd/parent_ctl.c). */
 
 	if (ok && (c->pending == IMSG_CTL_PAUSE ||
 	    c->pending == IMSG_CTL_RESUME)) {

@@ -35,6 +35,10 @@ lka_dispatch(enum proc_id from, struct imsg *imsg)
 		lka_on_route(imsg);
 		return;
 	}
+	if (from == PROC_PARENT && imsg->type == IMSG_CTL_RELOAD) {
+		lka_on_parent_reload(imsg);	/* lka_ctl.c */
+		return;
+	}
 	if (from == PROC_CONTROL && imsg->type >= IMSG_CTL_SHOW_QUEUE &&
 	    imsg->type <= IMSG_CTL_END) {
 		lka_on_ctl(imsg);

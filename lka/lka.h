@@ -26,6 +26,8 @@ void	lka_bounce_on_rcpt(struct imsg *);
 
 /* lka_ctl.c (control issue): IMSG_CTL_* addressed to lka */
 void	lka_on_ctl(struct imsg *);
+/* IMSG_CTL_RELOAD from the parent: re-read the file, answer the parent */
+void	lka_on_parent_reload(struct imsg *);
 /* lka_ctl_route.c: `show route`, a dry run of rules and routes */
 void	lka_ctl_show_route(struct imsg *);
 

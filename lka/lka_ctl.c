@@ -14,14 +14,19 @@
 #include "log.h"
 #include "proto.h"
 #include "table.h"
+#include "lka_dns.h"
+#include "lka_policy.h"
 #include "smtpd/reload.h"
+
+/* Who asked: control, or the parent for a reload. */
+static enum proc_id	 lka_ctl_to = PROC_CONTROL;
 
 static void
 lka_ctl_end(uint32_t peerid, int ok, const char *msg)
 {
 	struct mbuild	*m;
 
-	m = proc_create(PROC_CONTROL, IMSG_CTL_END, peerid, -1);
+	m = proc_create(lka_ctl_to, IMSG_CTL_END, peerid, -1);
 	m_add_u32(m, ok ? 1 : 0);
 	m_add_str(m, msg);
 	m_close(m);
@@ -32,7 +37,7 @@ lka_ctl_text(uint32_t peerid, const char *text)
 {
 	struct mbuild	*m;
 
-	m = proc_create(PROC_CONTROL, IMSG_CTL_REPLY, peerid, -1);
+	m = proc_create(lka_ctl_to, IMSG_CTL_REPLY, peerid, -1);
 	m_add_str(m, text);
 	m_close(m);
 }
@@ -46,8 +51,7 @@ static int
 lka_ctl_table_reload(struct table *t, char *err, size_t errlen)
 {
 	struct table		*fresh;
-	struct table_entry	*e;
-	size_t			 n;
+	struct table		 old;
 
 	if (t->backend == TABLE_INLINE) {
 		snprintf(err, errlen, "table %s is inline: use reload",
@@ -59,12 +63,18 @@ lka_ctl_table_reload(struct table *t, char *err, size_t errlen)
 		table_free(fresh);
 		return -1;
 	}
-	e = t->entries;
-	n = t->nentries;
+	/* The entries and their hash index go together. */
+	old = *t;
 	t->entries = fresh->entries;
 	t->nentries = fresh->nentries;
-	fresh->entries = e;
-	fresh->nentries = n;
+	t->hidx = fresh->hidx;
+	t->hcap = fresh->hcap;
+	t->hcount = fresh->hcount;
+	fresh->entries = old.entries;
+	fresh->nentries = old.nentries;
+	fresh->hidx = old.hidx;
+	fresh->hcap = old.hcap;
+	fresh->hcount = old.hcount;
 	table_free(fresh);
 	return 0;
 }
@@ -163,8 +173,23 @@ lka_ctl_reload(uint32_t peerid)
 	buf_free(&errs);
 	conf->ctl_fd = env->ctl_fd;
 	env = conf;
+	lka_dns_reload();
+	lka_dnsbl_reload();
 	log_info("lka event=reload result=ok path=%s", path);
 	lka_ctl_end(peerid, 1, "configuration reloaded");
+}
+
+void
+lka_on_parent_reload(struct imsg *imsg)
+{
+	struct mreader	 r;
+
+	m_msg(&r, imsg);
+	if (m_end(&r) == -1)
+		fatalx("lka: bad IMSG_CTL_RELOAD");
+	lka_ctl_to = PROC_PARENT;
+	lka_ctl_reload(imsg->peerid);
+	lka_ctl_to = PROC_CONTROL;
 }
 
 void

@@ -32,6 +32,8 @@ static ares_channel	 dns_channel;
 static int		 dns_ready;
 static struct dns_sock	 dns_socks[16];
 static struct event	 dns_timer;
+static unsigned		 dns_inflight;	/* queries not yet answered */
+static int		 dns_stale;	/* a reload changed the resolvers */
 
 struct dns_query {
 	dns_mx_cb	 mx_cb;
@@ -104,14 +106,33 @@ dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 }
 
 void
+lka_dns_reload(void)
+{
+	dns_stale = 1;
+	log_debug("lka: resolvers change when no query is in flight");
+}
+
+void
 lka_dns_init(void)
 {
 	struct ares_options	 opts;
 	char			 csv[1024];
 	int			 r;
 
+	/*
+	 * After a reload the channel is made again from the new resolver
+	 * list, between queries (c-ares cannot change the servers of a
+	 * channel with queries pending; none is cut short).
+	 */
+	if (dns_ready && dns_stale && dns_inflight == 0) {
+		evtimer_del(&dns_timer);
+		ares_destroy(dns_channel);
+		dns_ready = 0;
+		log_info("lka event=resolvers-reloaded");
+	}
 	if (dns_ready)
 		return;
+	dns_stale = 0;
 	if ((r = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS)
 		fatalx("lka: ares_library_init: %s", ares_strerror(r));
 	memset(&opts, 0, sizeof(opts));
@@ -169,6 +190,7 @@ dns_on_mx(void *arg, int status, int timeouts, unsigned char *abuf,
 		lka_dns_mx_sort(list, n, arc4random_uniform);
 	q->mx_cb(st, list, n, err, q->arg);
 	free(q);
+	dns_inflight--;
 }
 
 void
@@ -182,6 +204,7 @@ lka_dns_mx(const char *domain, dns_mx_cb cb, void *arg)
 	q->mx_cb = cb;
 	q->arg = arg;
 	strlcpy(q->name, domain, sizeof(q->name));
+	dns_inflight++;
 	ares_query(dns_channel, domain, ns_c_in, ns_t_mx, dns_on_mx, q);
 	dns_timer_update();
 }
@@ -233,6 +256,7 @@ dns_on_addrinfo(void *arg, int status, int timeouts,
 	    ares_strerror(status));
 	q->host_cb(st, addrs, n, err, q->arg);
 	free(q);
+	dns_inflight--;
 }
 
 void
@@ -250,6 +274,7 @@ lka_dns_host(const char *host, dns_host_cb cb, void *arg)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	dns_inflight++;
 	ares_getaddrinfo(dns_channel, host, NULL, &hints, dns_on_addrinfo, q);
 	dns_timer_update();
 }

@@ -31,6 +31,8 @@ typedef void	(*dns_host_cb)(enum dns_status, char *const *addrs, size_t,
 
 /* Set up c-ares with env->resolvers (or /etc/resolv.conf). */
 void	lka_dns_init(void);
+/* A reload changed env->resolvers: the channel follows between queries. */
+void	lka_dns_reload(void);
 void	lka_dns_mx(const char *domain, dns_mx_cb, void *arg);
 /* All A and AAAA addresses of host, numeric. */
 void	lka_dns_host(const char *host, dns_host_cb, void *arg);

@@ -41,6 +41,8 @@ struct dnsbl_query {
 static ares_channel	 channel;
 static int		 channel_ok;
 static int		 channel_failed;
+static unsigned		 dnsbl_inflight;	/* queries not answered */
+static int		 dnsbl_stale;		/* a reload: new resolvers */
 static struct event	 ev_tick;
 static struct {
 	int		 fd;
@@ -237,12 +239,19 @@ dnsbl_on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		log_debug("lka event=dnsbl-error address=%s zone=%s "
 		    "error=\"%s\"", req->addr, q->zone, ares_strerror(status));
 	req->pending--;
+	dnsbl_inflight--;
 	if (listed)
 		dnsbl_answer(req, q->zone);
 	else if (req->pending == 0)
 		dnsbl_answer(req, NULL);
 	free(q);
 	dnsbl_release(req);
+}
+
+void
+lka_dnsbl_reload(void)
+{
+	dnsbl_stale = 1;
 }
 
 void
@@ -254,6 +263,15 @@ lka_dnsbl_check(uint32_t peerid, const char *addr, lka_dnsbl_cb cb)
 	char			 name[NS_MAXDNAME];
 	size_t			 i;
 
+	/* After a reload, a channel with the new resolvers, between
+	 * queries (c-ares cannot change servers with queries pending). */
+	if (dnsbl_stale && dnsbl_inflight == 0) {
+		if (channel_ok) {
+			evtimer_del(&ev_tick);
+			ares_destroy(channel);
+		}
+		channel_ok = channel_failed = dnsbl_stale = 0;
+	}
 	if (!channel_ok)
 		lka_dnsbl_init();
 	if (!channel_ok) {
@@ -278,6 +296,7 @@ lka_dnsbl_check(uint32_t peerid, const char *addr, lka_dnsbl_cb cb)
 		q->req = req;
 		q->zone = env->dnsbl[i];
 		req->pending++;
+		dnsbl_inflight++;
 		ares_query(channel, name, ns_c_in, ns_t_a, dnsbl_on_answer, q);
 	}
 	if (--req->pending == 0) {

@@ -156,7 +156,10 @@ runas(const struct action *a, const char *aliaskey)
 		return a->user;
 	if ((pw = getpwnam(aliaskey)) != NULL && pw->pw_uid != 0)
 		return aliaskey;
-	if (getuid() != 0 && (pw = getpwuid(getuid())) != NULL)
+	/* Unprivileged, deliveries run as the invoking user anyway; as
+	 * root lka runs as SMTPD_USER, which is never handed on. */
+	if (getuid() != 0 && (pw = getpwuid(getuid())) != NULL &&
+	    strcmp(pw->pw_name, SMTPD_USER) != 0)
 		return pw->pw_name;
 	return "nobody";
 }
@@ -254,7 +257,7 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
     const struct action *a, const char *addr, int depth, int novirtual)
 {
 	char		 key[256], base[256], tmp[ADDR_MAX + 8];
-	const char	*at, *domain, *v;
+	const char	*at, *domain, *v, *runkey;
 	struct passwd	*pw;
 	size_t		 n;
 	int		 r;
@@ -280,6 +283,7 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 		return 0;
 	}
 	v = NULL;
+	runkey = key;
 	if (a->virtual && !novirtual) {
 		if ((v = lookup(a->virtual, addr)) == NULL) {
 			snprintf(tmp, sizeof(tmp), "%s@%s", base, domain);
@@ -289,6 +293,10 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 			snprintf(tmp, sizeof(tmp), "@%s", domain);
 			v = lookup(a->virtual, tmp);
 		}
+		/* The local part of a virtual address is the sender's
+		 * choice, not a system user a |command may run as. */
+		if (v != NULL)
+			runkey = "";
 		if (v == NULL && a->alias == NULL) {
 			snprintf(tmp, sizeof(tmp), "550 5.1.1 <%.200s>: "
 			    "User unknown", addr);
@@ -306,7 +314,7 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 			    "deep");
 		strlcpy(xs->visited[xs->nvisited++], key,
 		    sizeof(xs->visited[0]));
-		r = expand_values(xs, c, a, v, domain, key, depth);
+		r = expand_values(xs, c, a, v, domain, runkey, depth);
 		xs->nvisited--;
 		return r;
 	}

@@ -54,6 +54,8 @@ size_t	lka_alias_split(char *value, char **items, size_t max);
 
 /* lka_dnsbl.c */
 void	lka_dnsbl_init(void);
+/* A reload may have changed the resolvers: new channel between queries. */
+void	lka_dnsbl_reload(void);
 typedef void (*lka_dnsbl_cb)(uint32_t peerid, const char *zone);
 /* Calls cb once: zone NULL if not listed or unknown (time-boxed). */
 void	lka_dnsbl_check(uint32_t peerid, const char *addr, lka_dnsbl_cb);

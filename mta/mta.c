@@ -60,13 +60,16 @@ mta_stat(const char *name, int delta)
 }
 
 static void
-report(uint64_t evpid, enum imsg_type type, const char *line)
+report(uint64_t evpid, enum imsg_type type, const char *line,
+    const char *hop, int remote_dsn)
 {
 	struct mbuild	*m;
 
 	m = proc_create(PROC_QUEUE, type, 0, -1);
 	m_add_u64(m, evpid);
 	m_add_str(m, line);
+	m_add_str(m, hop);
+	m_add_u32(m, remote_dsn ? 1 : 0);
 	m_close(m);
 	mta_stat(type == IMSG_QUEUE_DELIVERY_OK ? "mta.delivered" :
 	    type == IMSG_QUEUE_DELIVERY_TEMPFAIL ? "mta.tempfail" :
@@ -93,7 +96,7 @@ mta_result(struct mta_task *task, struct mta_rcpt *r)
 		type = IMSG_QUEUE_DELIVERY_TEMPFAIL;
 		break;
 	}
-	report(r->evpid, type, r->line);
+	report(r->evpid, type, r->line, r->hop, r->remote_dsn);
 }
 
 /* An address we put in MAIL/RCPT must not break the command line. */
@@ -134,7 +137,7 @@ on_deliver(struct imsg *imsg)
 	imsg->fd = -1;
 	if (e->fd == -1) {
 		report(e->evp.id, IMSG_QUEUE_DELIVERY_TEMPFAIL,
-		    "451 4.3.0 no message file");
+		    "451 4.3.0 no message file", "", 0);
 		free(e);
 		return;
 	}
@@ -142,7 +145,7 @@ on_deliver(struct imsg *imsg)
 		log_warnx("mta envelope=%016" PRIx64 " result=PermFail "
 		    "reason=\"bad address\"", e->evp.id);
 		report(e->evp.id, IMSG_QUEUE_DELIVERY_PERMFAIL,
-		    "553 5.1.3 bad address");
+		    "553 5.1.3 bad address", "", 0);
 		close(e->fd);
 		free(e);
 		return;
@@ -302,7 +305,7 @@ on_route(struct imsg *imsg)
 		    "stat=\"%s\"", e->evp.id, type ==
 		    IMSG_QUEUE_DELIVERY_TEMPFAIL ? "TempFail" : "PermFail",
 		    esc);
-		report(e->evp.id, type, line);
+		report(e->evp.id, type, line, "", 0);
 		free(hops);
 		close(e->fd);
 		free(e);
@@ -329,6 +332,12 @@ mta_dispatch(enum proc_id from, struct imsg *imsg)
 	case IMSG_LKA_ROUTE_RESULT:
 		if (from == PROC_LKA) {
 			on_route(imsg);
+			return;
+		}
+		break;
+	case IMSG_RELOAD_MTA:
+		if (from == PROC_PARENT) {
+			mta_tls_reload(imsg);	/* mta_tls.c */
 			return;
 		}
 		break;

@@ -17,6 +17,7 @@
 
 #define MTA_TASK_RCPT_MAX	100
 #define MTA_CONN_PER_HOP	5	/* parallel sessions to one hop */
+#define MTA_CONN_PER_DOMAIN	20	/* parallel transactions, one domain */
 #define MTA_MSG_PER_CONN	100	/* messages per session */
 #define MTA_IDLE_TIMEOUT	5	/* seconds an idle session stays */
 #define MTA_CONNECT_TIMEOUT	30
@@ -40,9 +41,14 @@ struct mta_rcpt {
 	enum mta_rcpt_status	 status;
 	int			 reported;
 	char			 line[512];
+	/* the hop that gave the final answer ("" none) and whether it
+	 * offered DSN (NOTIFY passed on): for queue's notices */
+	char			 hop[RELAY_HOST_MAX + 1];
+	int			 remote_dsn;
 };
 
 struct mta_connector;
+struct mta_domain;
 struct mta_session;
 
 struct mta_task {
@@ -63,8 +69,13 @@ struct mta_task {
 	size_t			 cur;		/* hop being tried */
 	int			 plain;		/* opportunistic fallback */
 	int			 random;
+	int			 remote_dsn;	/* current hop offers DSN */
+	int			 body8;		/* 0 unknown, 1 7-bit clean,
+						 * 2 8-bit (mta_body.c) */
 	char			 lasterr[512];
 	struct mta_connector	*conn;		/* waiting there */
+	struct mta_domain	*dom;		/* of the first recipient */
+	int			 held;		/* counted in dom->active */
 };
 TAILQ_HEAD(mta_tasklist, mta_task);
 
@@ -125,8 +136,22 @@ void	mta_session_quit(struct mta_session *);
 /* "TLSv1.3" or "none". */
 const char *mta_session_tlsdesc(struct mta_session *);
 
+/* mta_limits.c: the configured limits, else the defaults above */
+unsigned mta_conn_per_hop(void);
+unsigned mta_conn_per_domain(void);
+unsigned mta_msg_per_conn(void);
+int	mta_timeout_connect(void);
+int	mta_timeout_reply(void);
+int	mta_timeout_idle(void);
+
+/* mta_body.c: 1 if only 7-bit data (no byte >= 0x80, no NUL), else 0;
+ * mta_body_7bit reads the file from offset 0 (-1 on a read error). */
+int	mta_body_7bit_buf(const void *, size_t);
+int	mta_body_7bit(int fd);
+
 /* mta_tls.c */
 void	mta_tls_init(void);		/* before the privilege drop */
+void	mta_tls_reload(struct imsg *);	/* IMSG_RELOAD_MTA */
 struct tls *mta_tls_client(const struct route_hop *, int verify,
 	    char *err, size_t errlen);
 

@@ -3,9 +3,12 @@
  * order -- shuffled per message when the route is random, hops in relay
  * cooldown moved after the healthy ones -- until one gives every
  * recipient an answer.  Each distinct hop has a connector that owns its
- * sessions: idle sessions are reused (connection reuse), at most
- * MTA_CONN_PER_HOP run in parallel, waiting tasks queue there.  Relay
- * health (failures, cooldown) is kept per address and port.
+ * sessions: idle sessions are reused (connection reuse), at most `mta
+ * limit connections-per-hop` run in parallel, waiting tasks queue there.
+ * A destination domain (of a task's first recipient) has at most `mta
+ * limit connections-per-domain` transactions running or sessions being
+ * set up for it, across connectors.  Relay health (failures, cooldown)
+ * is kept per address and port.
  */
 #include <event.h>
 #include <inttypes.h>
@@ -18,10 +21,19 @@
 #include "log.h"
 #include "mta.h"
 
+struct mta_domain {
+	TAILQ_ENTRY(mta_domain)	 entry;
+	char			 name[RELAY_HOST_MAX + 1];
+	unsigned		 active;	/* tasks in sessions */
+	unsigned		 setup;		/* sessions set up for it */
+	unsigned		 refs;		/* tasks pointing here */
+};
+
 struct csess {
 	struct mta_session	*s;
 	int			 ready_once;
 	int			 idle;
+	struct mta_domain	*setup_dom;	/* set up on its behalf */
 };
 
 struct mta_connector {
@@ -31,8 +43,9 @@ struct mta_connector {
 	int			 plain;
 	struct mta_tasklist	 waiting;
 	size_t			 nwaiting;
-	struct csess		 sess[MTA_CONN_PER_HOP];
+	struct csess		*sess;
 	unsigned		 nsess;
+	unsigned		 sesscap;
 	unsigned		 nsetup;
 	int			 backoff;	/* no new sessions for now */
 };
@@ -54,7 +67,9 @@ struct mta_relay {
 static TAILQ_HEAD(, mta_connector) connectors =
     TAILQ_HEAD_INITIALIZER(connectors);
 static TAILQ_HEAD(, mta_relay) relays = TAILQ_HEAD_INITIALIZER(relays);
+static TAILQ_HEAD(, mta_domain) domains = TAILQ_HEAD_INITIALIZER(domains);
 static struct event	 gc_ev;
+static struct event	 pump_ev;
 
 static void	 pump(struct mta_connector *);
 
@@ -62,6 +77,7 @@ static void
 on_gc(int fd, short ev, void *arg)
 {
 	struct mta_connector	*c, *n;
+	struct mta_domain	*d, *dn;
 	struct timeval		 tv = { 10, 0 };
 
 	(void)fd;
@@ -72,10 +88,42 @@ on_gc(int fd, short ev, void *arg)
 		if (c->nsess == 0 && c->nwaiting == 0) {
 			TAILQ_REMOVE(&connectors, c, entry);
 			free(c->key);
+			free(c->sess);
 			free(c);
 		}
 	}
+	for (d = TAILQ_FIRST(&domains); d != NULL; d = dn) {
+		dn = TAILQ_NEXT(d, entry);
+		if (d->active == 0 && d->setup == 0 && d->refs == 0) {
+			TAILQ_REMOVE(&domains, d, entry);
+			free(d);
+		}
+	}
 	evtimer_add(&gc_ev, &tv);
+}
+
+/* A domain slot came free: connectors with waiting tasks may go on.
+ * From the loop, never from inside a session callback. */
+static void
+on_pump(int fd, short ev, void *arg)
+{
+	struct mta_connector	*c;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	TAILQ_FOREACH(c, &connectors, entry)
+		if (c->nwaiting > 0)
+			pump(c);
+}
+
+static void
+pump_later(void)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (!evtimer_pending(&pump_ev, NULL))
+		evtimer_add(&pump_ev, &tv);
 }
 
 void
@@ -85,6 +133,50 @@ mta_route_init(void)
 
 	evtimer_set(&gc_ev, on_gc, NULL);
 	evtimer_add(&gc_ev, &tv);
+	evtimer_set(&pump_ev, on_pump, NULL);
+}
+
+/* --- destination domains --- */
+
+static struct mta_domain *
+domain_get(const char *rcpt)
+{
+	struct mta_domain	*d;
+	const char		*at;
+	char			 name[RELAY_HOST_MAX + 1];
+	size_t			 i;
+
+	at = strrchr(rcpt, '@');
+	strlcpy(name, at != NULL ? at + 1 : "", sizeof(name));
+	for (i = 0; name[i]; i++)
+		if (name[i] >= 'A' && name[i] <= 'Z')
+			name[i] = (char)(name[i] - 'A' + 'a');
+	TAILQ_FOREACH(d, &domains, entry)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("domain_get");
+	strlcpy(d->name, name, sizeof(d->name));
+	TAILQ_INSERT_TAIL(&domains, d, entry);
+	return d;
+}
+
+/* 1 if one more transaction or session setup fits the domain's cap. */
+static int
+domain_room(const struct mta_domain *d)
+{
+	return d->active + d->setup < mta_conn_per_domain();
+}
+
+/* The task left its session: its domain slot is free. */
+static void
+task_release(struct mta_task *task)
+{
+	if (!task->held)
+		return;
+	task->held = 0;
+	task->dom->active--;
+	pump_later();
 }
 
 /* --- relay health --- */
@@ -222,6 +314,9 @@ connector_get(const struct route_hop *hop, int plain)
 		fatal("connector_get");
 	buf_free(&key);
 	c->hop = *hop;
+	c->sesscap = mta_conn_per_hop();
+	if ((c->sess = calloc(c->sesscap, sizeof(*c->sess))) == NULL)
+		fatal("connector_get");
 	c->plain = plain;
 	TAILQ_INIT(&c->waiting);
 	TAILQ_INSERT_TAIL(&connectors, c, entry);
@@ -240,6 +335,18 @@ csess_find(struct mta_connector *c, struct mta_session *s)
 	fatalx("mta: session not in its connector");
 }
 
+/* The session is set up (or gone): it no longer counts for the domain
+ * it was opened for. */
+static void
+csess_setup_end(struct csess *cs)
+{
+	if (cs->setup_dom == NULL)
+		return;
+	cs->setup_dom->setup--;
+	cs->setup_dom = NULL;
+	pump_later();
+}
+
 static void
 csess_remove(struct mta_connector *c, struct mta_session *s)
 {
@@ -247,17 +354,24 @@ csess_remove(struct mta_connector *c, struct mta_session *s)
 
 	if (!cs->ready_once)
 		c->nsetup--;
+	csess_setup_end(cs);
 	*cs = c->sess[--c->nsess];
 }
 
+/* An idle session for the first waiting task whose domain has room;
+ * then new sessions for the tasks that no session being set up will
+ * take, within the per-hop and per-domain caps. */
 static void
 pump(struct mta_connector *c)
 {
 	struct mta_task	*task;
 	struct csess	*cs;
-	unsigned	 i;
+	unsigned	 i, hopcap, unclaimed;
 
-	while ((task = TAILQ_FIRST(&c->waiting)) != NULL) {
+again:
+	TAILQ_FOREACH(task, &c->waiting, entry) {
+		if (!domain_room(task->dom))
+			continue;
 		cs = NULL;
 		for (i = 0; i < c->nsess; i++)
 			if (c->sess[i].idle) {
@@ -270,16 +384,38 @@ pump(struct mta_connector *c)
 		TAILQ_REMOVE(&c->waiting, task, entry);
 		c->nwaiting--;
 		task->conn = NULL;
+		task->held = 1;
+		task->dom->active++;
 		mta_session_assign(cs->s, task);
+		/* the assignment may have run callbacks: look again */
+		goto again;
 	}
-	while (c->nwaiting > c->nsetup && c->nsess < MTA_CONN_PER_HOP &&
-	    !c->backoff) {
-		c->sess[c->nsess].ready_once = 0;
-		c->sess[c->nsess].idle = 0;
-		c->sess[c->nsess].s = NULL;
-		c->nsess++;
+	hopcap = mta_conn_per_hop();
+	if (hopcap > c->sesscap) {
+		cs = reallocarray(c->sess, hopcap, sizeof(*c->sess));
+		if (cs == NULL)
+			fatal("pump");
+		c->sess = cs;
+		c->sesscap = hopcap;
+	}
+	unclaimed = c->nsetup;
+	TAILQ_FOREACH(task, &c->waiting, entry) {
+		if (c->nsess >= hopcap || c->backoff)
+			break;
+		if (unclaimed > 0) {
+			unclaimed--;	/* a session being set up takes it */
+			continue;
+		}
+		if (!domain_room(task->dom))
+			continue;
+		cs = &c->sess[c->nsess++];
+		cs->ready_once = 0;
+		cs->idle = 0;
+		cs->s = NULL;
+		cs->setup_dom = task->dom;
+		task->dom->setup++;
 		c->nsetup++;
-		c->sess[c->nsess - 1].s = mta_session_new(c);
+		cs->s = mta_session_new(c);
 	}
 }
 
@@ -291,6 +427,7 @@ mta_connector_ready(struct mta_connector *c, struct mta_session *s)
 	if (!cs->ready_once) {
 		cs->ready_once = 1;
 		c->nsetup--;
+		csess_setup_end(cs);
 	}
 	cs->idle = 1;
 	c->backoff = 0;
@@ -354,6 +491,7 @@ task_enqueue(struct mta_task *task)
 
 	c = connector_get(&task->hops[task->cur], task->plain);
 	task->conn = c;
+	task->remote_dsn = 0;	/* known once a session takes it */
 	TAILQ_INSERT_TAIL(&c->waiting, task, entry);
 	c->nwaiting++;
 	pump(c);
@@ -384,6 +522,11 @@ mta_task_start(struct mta_task *task)
 				sorted[n++] = task->hops[i];
 	free(task->hops);
 	task->hops = sorted;
+	if (task->dom == NULL) {
+		task->dom = domain_get(task->nrcpts > 0 ?
+		    task->rcpts[0].addr : "");
+		task->dom->refs++;
+	}
 	task->cur = 0;
 	task->plain = 0;
 	task_enqueue(task);
@@ -392,6 +535,9 @@ mta_task_start(struct mta_task *task)
 void
 mta_task_free(struct mta_task *task)
 {
+	task_release(task);
+	if (task->dom != NULL)
+		task->dom->refs--;
 	if (task->fd != -1)
 		close(task->fd);
 	free(task->rcpts);
@@ -406,6 +552,16 @@ hop_name(const struct route_hop *h, char *buf, size_t len)
 		snprintf(buf, len, "[%s]:%u", h->addr, h->port);
 	else
 		snprintf(buf, len, "%s:%u", h->addr, h->port);
+}
+
+/* The final recipient result came from the current hop. */
+static void
+rcpt_hop(struct mta_task *task, struct mta_rcpt *rc)
+{
+	const struct route_hop	*h = &task->hops[task->cur];
+
+	strlcpy(rc->hop, h->host[0] ? h->host : h->addr, sizeof(rc->hop));
+	rc->remote_dsn = task->remote_dsn;
 }
 
 static const char *
@@ -445,6 +601,7 @@ task_report(struct mta_task *task, const char *tlsdesc)
 		if (rc->status == RCPT_OK &&
 		    (r = relay_get(h->addr, h->port, h->host, 1)) != NULL)
 			r->delivered++;
+		rcpt_hop(task, rc);
 		mta_result(task, rc);
 	}
 }
@@ -455,6 +612,7 @@ mta_task_done(struct mta_task *task, const char *tlsdesc)
 	const struct route_hop	*h = &task->hops[task->cur];
 	size_t			 i;
 
+	task_release(task);
 	for (i = 0; i < task->nrcpts; i++)
 		if (task->rcpts[i].status == RCPT_ACCEPTED) {
 			/* never answered after DATA: cannot happen */
@@ -484,6 +642,7 @@ mta_task_hop_failed(struct mta_task *task, const char *why,
 	size_t			 i, npending = 0;
 	int			 plain_next = 0;
 
+	task_release(task);
 	hop_name(h, hop, sizeof(hop));
 	snprintf(task->lasterr, sizeof(task->lasterr), "%s: %s", hop, why);
 	/* answers given at this hop (RCPT 4xx/5xx) are final */
@@ -536,6 +695,8 @@ mta_task_hop_failed(struct mta_task *task, const char *why,
 		snprintf(rc->line, sizeof(rc->line), "451 4.4.1 all %zu "
 		    "hop%s failed, last %.400s", task->nhops,
 		    task->nhops > 1 ? "s" : "", task->lasterr);
+		rcpt_hop(task, rc);
+		rc->remote_dsn = 0;
 		mta_result(task, rc);
 	}
 	mta_task_free(task);

@@ -183,7 +183,7 @@ mta_session_new(struct mta_connector *c)
 		s_timer(s, 0);
 		return s;
 	}
-	s_timer(s, MTA_CONNECT_TIMEOUT);
+	s_timer(s, mta_timeout_connect());
 	return s;
 }
 
@@ -255,7 +255,7 @@ s_cmd(struct mta_session *s, enum mta_state st, const char *fmt, ...)
 	mta_io_add(&s->io, "\r\n", 2);
 	mta_io_flush(&s->io);
 	s_state(s, st);
-	s_timer(s, MTA_REPLY_TIMEOUT);
+	s_timer(s, mta_timeout_reply());
 }
 
 static void
@@ -303,7 +303,7 @@ s_starttls(struct mta_session *s)
 		s_fail(s, s->io.error, s->hop.tls == RELAY_TLS_OPPORTUNISTIC);
 		return;
 	}
-	s_timer(s, MTA_REPLY_TIMEOUT);
+	s_timer(s, mta_timeout_reply());
 }
 
 static void
@@ -371,12 +371,12 @@ s_after_ehlo(struct mta_session *s)
 static void
 s_ready(struct mta_session *s)
 {
-	if (s->msgcount >= MTA_MSG_PER_CONN) {
+	if (s->msgcount >= mta_msg_per_conn()) {
 		mta_session_quit(s);
 		return;
 	}
 	s_state(s, S_READY);
-	s_timer(s, MTA_IDLE_TIMEOUT);
+	s_timer(s, mta_timeout_idle());
 	mta_connector_ready(s->conn, s);
 }
 
@@ -477,6 +477,7 @@ mta_session_assign(struct mta_session *s, struct mta_task *task)
 		if (task->rcpts[i].status == RCPT_PENDING)
 			s->sent[s->nsent++] = i;
 	s->pipelining = (s->ext & MTA_EXT_PIPELINING) != 0;
+	task->remote_dsn = (s->ext & MTA_EXT_DSN) != 0;
 	log_debug("mta session=%016" PRIx64 " task=%016" PRIx64
 	    " rcpts=%zu", s->id, task->id, s->nsent);
 
@@ -487,9 +488,31 @@ mta_session_assign(struct mta_session *s, struct mta_task *task)
 	}
 	eightbit = (task->flags & EF_8BITMIME) != 0;
 	if (eightbit && !(s->ext & MTA_EXT_8BITMIME)) {
-		s_refuse_all(s, "554 5.6.3 remote server does not support "
-		    "8BITMIME");
-		return;
+		/* announced 8-bit, in fact 7-bit: sent as is, no BODY= */
+		if (task->body8 == 0) {
+			switch (mta_body_7bit(task->fd)) {
+			case -1:
+				s_set_rcpts(s, RCPT_PENDING, RCPT_TEMPFAIL,
+				    "451 4.3.0 cannot read message");
+				s_txn_end(s, TXN_READY);
+				return;
+			case 1:
+				task->body8 = 1;
+				break;
+			default:
+				task->body8 = 2;
+				break;
+			}
+		}
+		if (task->body8 == 2) {
+			s_refuse_all(s, "554 5.6.3 remote server does not "
+			    "support 8BITMIME");
+			return;
+		}
+		eightbit = 0;
+		log_debug("mta session=%016" PRIx64 " task=%016" PRIx64
+		    " 8BITMIME not offered, body is 7-bit: sent as is",
+		    s->id, task->id);
 	}
 	if ((s->ext & MTA_EXT_SIZE) && s->maxsize > 0 &&
 	    task->size > s->maxsize) {
@@ -614,7 +637,7 @@ s_body(struct mta_session *s)
 				mta_io_add(&s->io, "\r\n", 2);
 			mta_io_add(&s->io, ".\r\n", 3);
 			s_state(s, S_EOM);
-			s_timer(s, MTA_REPLY_TIMEOUT);
+			s_timer(s, mta_timeout_reply());
 			mta_io_flush(&s->io);
 			return;
 		}
@@ -633,7 +656,7 @@ s_body(struct mta_session *s)
 	}
 	mta_io_want_drain(&s->io, BODY_HIWAT / 4);
 	mta_io_flush(&s->io);
-	s_timer(s, MTA_REPLY_TIMEOUT);
+	s_timer(s, mta_timeout_reply());
 }
 
 /* Handle one complete reply.  The session may be gone afterwards. */
@@ -724,7 +747,7 @@ s_on_reply(struct mta_session *s)
 		if (!s->pipelining) {
 			s_send_rcpt(s, 0);
 			mta_io_flush(&s->io);
-			s_timer(s, MTA_REPLY_TIMEOUT);
+			s_timer(s, mta_timeout_reply());
 		}
 		return;
 	case S_RCPT:
@@ -742,7 +765,7 @@ s_on_reply(struct mta_session *s)
 			if (!s->pipelining) {
 				s_send_rcpt(s, s->nreplied);
 				mta_io_flush(&s->io);
-				s_timer(s, MTA_REPLY_TIMEOUT);
+				s_timer(s, mta_timeout_reply());
 			}
 			return;
 		}
@@ -858,7 +881,7 @@ s_on_io(struct mta_io *io, enum mta_io_event ev, void *arg)
 			s_starttls(s);
 		else {
 			s_state(s, S_BANNER);
-			s_timer(s, MTA_REPLY_TIMEOUT);
+			s_timer(s, mta_timeout_reply());
 		}
 		break;
 	case MTA_IO_TLS_READY:
@@ -867,7 +890,7 @@ s_on_io(struct mta_io *io, enum mta_io_event ev, void *arg)
 		    mta_session_tlsdesc(s));
 		if (s->hop.tls == RELAY_TLS_SMTPS) {
 			s_state(s, S_BANNER);
-			s_timer(s, MTA_REPLY_TIMEOUT);
+			s_timer(s, mta_timeout_reply());
 		} else
 			s_cmd(s, S_EHLO, "EHLO %s", s->hop.helo);
 		break;

@@ -12,6 +12,8 @@
 #include "config.h"
 #include "log.h"
 #include "mta.h"
+#include "proc.h"
+#include "proto.h"
 
 #define MTA_TLS_CA_MAX	16
 
@@ -76,6 +78,69 @@ config_new(void)
 	    TLS_PROTOCOL_TLSv1_3) == -1)
 		fatalx("mta: tls protocols: %s", tls_config_error(c));
 	return c;
+}
+
+/*
+ * A reload sent a CA file the parent read (IMSG_RELOAD_MTA): new ones
+ * are added, changed ones replaced.  A tls_config already built from
+ * the old contents is left to the sessions using it.
+ */
+static void
+ca_set(const char *path, const void *mem, size_t len)
+{
+	size_t	 i;
+	uint8_t	*copy;
+
+	if ((copy = malloc(len ? len : 1)) == NULL)
+		fatal("mta reload");
+	memcpy(copy, mem, len);
+	for (i = 0; i < ncas; i++)
+		if (strcmp(cas[i].path, path) == 0)
+			break;
+	if (i == ncas) {
+		if (ncas == MTA_TLS_CA_MAX) {
+			log_warnx("mta: too many CA files, %s ignored", path);
+			free(copy);
+			return;
+		}
+		if ((cas[i].path = strdup(path)) == NULL)
+			fatal("mta reload");
+		ncas++;
+	} else if (cas[i].mem != NULL && cas[i].len == len &&
+	    memcmp(cas[i].mem, mem, len) == 0) {
+		free(copy);
+		return;
+	} else
+		free(cas[i].mem);
+	cas[i].mem = len ? copy : NULL;
+	cas[i].len = len;
+	cas[i].verify = NULL;
+	if (len == 0) {
+		free(copy);
+		log_warnx("mta: cannot load CA file %s: verification against "
+		    "it will fail", path);
+	}
+}
+
+void
+mta_tls_reload(struct imsg *imsg)
+{
+	struct mreader	 r;
+	const char	*path;
+	const void	*mem;
+	size_t		 len;
+	uint32_t	 more;
+
+	m_msg(&r, imsg);
+	if (m_get_u32(&r, &more) == -1 || m_get_str(&r, &path) == -1 ||
+	    m_get_data(&r, &mem, &len) == -1 || m_end(&r) == -1)
+		fatalx("mta: bad IMSG_RELOAD_MTA");
+	if (*path)
+		ca_set(path, mem, len);
+	if (more)
+		return;
+	log_info("mta event=reloaded");
+	proc_compose(PROC_PARENT, IMSG_RELOAD_DONE, 0, -1);
 }
 
 struct tls *

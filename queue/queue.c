@@ -252,16 +252,18 @@ static void
 queue_on_result(struct imsg *imsg)
 {
 	struct mreader	 r;
-	const char	*line;
+	const char	*line, *hop;
 	uint64_t	 evpid;
+	uint32_t	 remote_dsn;
 
 	m_msg(&r, imsg);
 	if (m_get_u64(&r, &evpid) == -1 || m_get_str(&r, &line) == -1 ||
+	    m_get_str(&r, &hop) == -1 || m_get_u32(&r, &remote_dsn) == -1 ||
 	    m_end(&r) == -1) {
 		log_warnx("queue: bad delivery result %u ignored", imsg->type);
 		return;
 	}
-	scheduler_on_result(imsg->type, evpid, line);
+	scheduler_on_result(imsg->type, evpid, line, hop, remote_dsn != 0);
 }
 
 static void
@@ -290,6 +292,11 @@ queue_dispatch(enum proc_id from, struct imsg *imsg)
 		if (from != PROC_LKA)
 			break;
 		bounce_on_lka_result(imsg);
+		return;
+	case IMSG_RELOAD_QUEUE:
+		if (from != PROC_PARENT)
+			break;
+		queue_reload_on_imsg(imsg);	/* queue_reload.c */
 		return;
 	default:
 		if (from == PROC_CONTROL &&

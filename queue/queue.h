@@ -53,8 +53,10 @@ void	 queue_commit_start(struct qs_job *);
 /* scheduler.c */
 void	 scheduler_init(void);
 void	 scheduler_add(const struct envelope *);	/* committed */
+/* A delivery result: hop is the remote that answered ("" local or
+ * none), remote_dsn 1 when it offered DSN (it takes over NOTIFY). */
 void	 scheduler_on_result(uint32_t type, uint64_t evpid,
-	    const char *line);
+	    const char *line, const char *hop, int remote_dsn);
 struct sched_evp *scheduler_find(uint64_t evpid);
 struct sched_evp *scheduler_first(void);
 struct sched_evp *scheduler_next(struct sched_evp *);
@@ -106,6 +108,12 @@ void	 bounce_format(struct buf *out, const char *hostname,
 /* Status code of an error line: "5.1.1" from "550 5.1.1 ...", else
  * "<class>.0.0"; def when nothing usable. */
 void	 bounce_status(const char *line, const char *def, char out[16]);
+
+/* queue_reload.c: IMSG_RELOAD_QUEUE from the parent */
+void	 queue_reload_on_imsg(struct imsg *);
+/* scheduler.c: the action table changed; envelopes whose action is no
+ * longer configured stay queued (their last error says so). */
+void	 scheduler_reconfigured(void);
 
 /* queue_ctl.c */
 void	 queue_ctl_dispatch(struct imsg *);

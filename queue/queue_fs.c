@@ -31,7 +31,11 @@ static int	 sfd = -1;
  * Spare files and directories.  Creating an inode is the dearest step
  * of a commit on a busy ext4 (the allocator scans past every recently
  * freed inode), so what a delivery frees is renamed into spare/ and the
- * next message or envelope reuses it (truncated) instead of creating.
+ * next message or envelope reuses it instead of creating.  A spare file
+ * is truncated as it goes in: its blocks go back to the file system at
+ * once (free space, min-free-space and df stay true; a delivered
+ * message does not linger on disk), and nothing of it can show through
+ * in the next message or envelope written into it.
  */
 struct spare {
 	uint32_t	*v;
@@ -46,7 +50,20 @@ spare_name(char kind, uint32_t k, char out[12])
 	snprintf(out, 12, "%c%08" PRIx32, kind, k);
 }
 
-/* Move at/path into spare/, or remove it when spare/ is full. */
+/* Give the blocks of spare/nm back: 0, or -1 (then it is not kept). */
+static int
+spare_empty(const char *nm)
+{
+	int	 fd;
+
+	if ((fd = openat(sfd, nm, O_WRONLY | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	return close(fd);
+}
+
+/* Move at/path into spare/ (a file emptied), or remove it when spare/
+ * is full or the file cannot be emptied. */
 static int
 spare_put(struct spare *sp, char kind, int at, const char *path)
 {
@@ -63,6 +80,8 @@ spare_put(struct spare *sp, char kind, int at, const char *path)
 		k = spare_seq++;
 		spare_name(kind, k, nm);
 		if (renameat(at, path, sfd, nm) == 0) {
+			if (kind == 'f' && spare_empty(nm) == -1)
+				return unlinkat(sfd, nm, 0);
 			sp->v[sp->n++] = k;
 			return 0;
 		}
@@ -165,8 +184,19 @@ qfs_take_dir(int at, const char *path)
 int
 qfs_open_new(int at, const char *name, int flags)
 {
-	if (spare_take(&sfiles, 'f', at, name) == 0)
-		return openat(at, name, flags | O_TRUNC | O_CLOEXEC);
+	int	 fd, saved;
+
+	if (spare_take(&sfiles, 'f', at, name) == 0) {
+		/* empty already; O_TRUNC all the same */
+		if ((fd = openat(at, name, flags | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC)) == -1) {
+			/* do not leave it there to block the name */
+			saved = errno;
+			unlinkat(at, name, 0);
+			errno = saved;
+		}
+		return fd;
+	}
 	return openat(at, name, flags | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 }
 

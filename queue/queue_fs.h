@@ -21,7 +21,7 @@ int	 qfs_put_dir(int at, const char *path);	/* must be empty */
  * at/path exists). */
 int	 qfs_take_dir(int at, const char *path);
 /* A new file at/name (mode 0600) open with flags (O_RDWR, O_WRONLY):
- * a spare truncated, else created with O_EXCL. */
+ * a spare (emptied when it was put), else created with O_EXCL. */
 int	 qfs_open_new(int at, const char *name, int flags);
 
 /* Remove at/name and the files in it (one level). */

@@ -501,8 +501,12 @@ write_envelope(int dfd, const char *name, const struct envelope *e,
 		r = 0;
 		goto done;
 	}
-	if (close(fd) == -1)
+	if (close(fd) == -1) {
+		saved = errno;
+		unlinkat(dfd, name, 0);
+		errno = saved;
 		goto done;
+	}
 	r = 0;
 done:
 	buf_free(&b);
@@ -679,8 +683,12 @@ queue_store_commit_io(struct qs_job *job)
 			if (!cs[k].ok || job->incs[k] == NULL)
 				continue;
 			msgname(job->incs[k]->msgid, name);
-			if (renameat(qfd, name, incfd, name) == -1)
+			if (renameat(qfd, name, incfd, name) == -1) {
+				/* 452 said: it must not stay to be
+				 * delivered after a restart */
 				log_warn("queue: cannot take back %s", name);
+				qfs_rmtree(qfd, name);
+			}
 			set_fail(&cs[k], err);
 		}
 	}

@@ -230,6 +230,67 @@ sched_dispatch(struct sched_evp *s)
 	return 0;
 }
 
+/*
+ * Where a due envelope goes under the current action table (a reload
+ * may have switched its action between relay and local).  -1 when its
+ * action is no longer configured: it stays queued, tried again a retry
+ * interval later, its last error saying why.
+ */
+static int
+sched_route(struct sched_evp *s, time_t now)
+{
+	struct action	*a;
+	char		 line[sizeof(s->e.errorline)], id[17];
+	int		 local;
+
+	if ((a = config_action(env, s->e.action)) == NULL) {
+		snprintf(line, sizeof(line), "action %s no longer configured",
+		    s->e.action);
+		if (strcmp(line, s->e.errorline) != 0) {
+			strlcpy(s->e.errorline, line, sizeof(s->e.errorline));
+			sched_log(s, "held", line);
+		}
+		RB_REMOVE(evp_bytime, &bytime, s);
+		s->e.nexttry = now + (env->queue_retry > 0 ?
+		    env->queue_retry : 300);
+		if (queue_store_update(&s->e) == -1)
+			log_warn("queue: update envelope %s",
+			    evpid_str(s->e.id, id));
+		RB_INSERT(evp_bytime, &bytime, s);
+		return -1;
+	}
+	local = a->method != A_RELAY;
+	if (local != s->local) {
+		s->local = local;
+		if (s->e.type != ENV_BOUNCE)
+			s->e.type = local ? ENV_MDA : ENV_MTA;
+		free(s->limkey);
+		s->limkey = make_limkey(s);
+	}
+	return 0;
+}
+
+void
+scheduler_reconfigured(void)
+{
+	struct sched_evp	*s, *next;
+	time_t			 now = time(NULL);
+
+	/* Envelopes held for a missing action that is back: due now. */
+	for (s = RB_MIN(evp_bytime, &bytime); s != NULL; s = next) {
+		next = RB_NEXT(evp_bytime, &bytime, s);
+		if (s->e.nexttry <= now ||
+		    strncmp(s->e.errorline, "action ", 7) != 0 ||
+		    strstr(s->e.errorline, " no longer configured") == NULL ||
+		    config_action(env, s->e.action) == NULL)
+			continue;
+		RB_REMOVE(evp_bytime, &bytime, s);
+		s->e.nexttry = now;
+		RB_INSERT(evp_bytime, &bytime, s);
+	}
+	sched_arm(0);
+}
+
 static void
 sched_on_timer(int fd, short ev, void *arg)
 {
@@ -249,6 +310,8 @@ sched_on_timer(int fd, short ev, void *arg)
 			blocked = 1;
 			break;
 		}
+		if (sched_route(s, now) == -1)
+			continue;
 		if ((s->local && paused_mda) || (!s->local && paused_mta)) {
 			blocked = 1;	/* resume re-arms */
 			continue;
@@ -390,7 +453,8 @@ sched_fail(struct sched_evp *s)
 }
 
 void
-scheduler_on_result(uint32_t type, uint64_t evpid, const char *line)
+scheduler_on_result(uint32_t type, uint64_t evpid, const char *line,
+    const char *hop, int remote_dsn)
 {
 	struct sched_evp	*s;
 	time_t			 now = time(NULL), ttl;
@@ -412,13 +476,22 @@ scheduler_on_result(uint32_t type, uint64_t evpid, const char *line)
 	}
 	s->e.lasttry = now;
 	strlcpy(s->e.errorline, line, sizeof(s->e.errorline));
+	strlcpy(s->e.lasthop, hop, sizeof(s->e.lasthop));
 	switch (type) {
 	case IMSG_QUEUE_DELIVERY_OK:
 		sched_log(s, "delivered", line);
 		queue_stat("queue.delivered", 1);
-		if ((s->e.dsn_notify & DSN_NOTIFY_SUCCESS) &&
-		    s->e.sender[0] != '\0')
-			bounce_add(&s->e, s->local ? B_DELIVERED : B_RELAYED);
+		if (!(s->e.dsn_notify & DSN_NOTIFY_SUCCESS) ||
+		    s->e.sender[0] == '\0')
+			;
+		else if (s->local)
+			bounce_add(&s->e, B_DELIVERED);
+		else if (!remote_dsn)
+			bounce_add(&s->e, B_RELAYED);
+		else
+			log_info("queue envelope=%s event=no-success-notice "
+			    "reason=\"remote DSN\" hop=%s",
+			    evpid_str(s->e.id, id), s->e.lasthop);
 		if (queue_store_remove(s->e.id) == -1)
 			log_warn("queue: remove envelope %s",
 			    evpid_str(s->e.id, id));

@@ -70,6 +70,8 @@ mda_send_result(uint64_t evpid, enum mda_result r, const char *line)
 	m = proc_create(PROC_QUEUE, types[r], 0, -1);
 	m_add_u64(m, evpid);
 	m_add_str(m, line);
+	m_add_str(m, "");	/* hop: none, a local delivery */
+	m_add_u32(m, 0);	/* remote DSN */
 	m_close(m);
 }
 

@@ -71,6 +71,15 @@ mda_user_resolve(const struct action *a, const struct envelope *e,
 		*r = MDA_PERMFAIL;
 		return -1;
 	}
+	/* The daemon's own users: a delivery as them could reach its
+	 * processes, its spool and its control socket. */
+	if (geteuid() == 0 && (strcmp(pw->pw_name, SMTPD_USER) == 0 ||
+	    strcmp(pw->pw_name, SMTPD_QUEUE_USER) == 0)) {
+		snprintf(line, len, "550 5.2.0 delivery as %s refused: "
+		    "add an alias", pw->pw_name);
+		*r = MDA_PERMFAIL;
+		return -1;
+	}
 	if (strlcpy(u->name, pw->pw_name, sizeof u->name) >= sizeof u->name ||
 	    strlcpy(u->home, pw->pw_dir ? pw->pw_dir : "", sizeof u->home) >=
 	    sizeof u->home) {
@@ -174,7 +183,10 @@ mda_child_run(int msgfd, int resfd, const struct action *a,
 	}
 	msgfd = MDA_CHILD_MSGFD;
 	resfd = MDA_CHILD_RESFD;
-	if (mda_child_become(u, a->method) == -1) {
+	/* Group mail is for mbox dotlocks only, never for an alias's
+	 * |command or /file (other users' mailboxes are in that group). */
+	if (mda_child_become(u, mda_alias_target(e) ? A_MDA : a->method) ==
+	    -1) {
 		snprintf(line, sizeof line, "451 4.3.0 cannot become user "
 		    "%s: %s", u->name, strerror(errno));
 		mda_child_exit(resfd, MDA_TEMPFAIL, line);

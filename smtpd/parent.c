@@ -224,6 +224,16 @@ parent_dispatch(enum proc_id from, struct imsg *imsg)
 		parent_on_ctl(imsg);
 		return;
 	}
+	if (from == PROC_LKA && (imsg->type == IMSG_CTL_REPLY ||
+	    imsg->type == IMSG_CTL_END)) {
+		parent_on_lka_reload(imsg);
+		return;
+	}
+	if (imsg->type == IMSG_RELOAD_DONE && (from == PROC_SMTP ||
+	    from == PROC_QUEUE || from == PROC_MTA)) {
+		parent_reload_done();
+		return;
+	}
 	fatalx("parent: unexpected imsg %u from %s", imsg->type,
 	    proc_name(from));
 }

@@ -54,5 +54,9 @@ void	 parent_reload(void);
  * answers with IMSG_CTL_REPLY / IMSG_CTL_END on imsg->peerid.
  */
 void	 parent_on_ctl(struct imsg *);
+/* smtp, queue or mta answered IMSG_RELOAD_DONE (parent_ctl.c). */
+void	 parent_reload_done(void);
+/* lka's IMSG_CTL_REPLY / IMSG_CTL_END to the reload the parent sent it. */
+void	 parent_on_lka_reload(struct imsg *);
 
 #endif

@@ -31,7 +31,8 @@ struct snode {
 LIST_HEAD(sbucket, snode);
 
 static struct sbucket	 sessions[SMTP_HASH];
-static struct smtp_lctx	*lctxs;
+static struct smtp_lctx	**lctxs;	/* each stays allocated: sessions
+					 * point to theirs */
 static size_t		 nlctx;
 static int		 paused;
 static struct event	 ev_resume;	/* after EMFILE */
@@ -108,12 +109,12 @@ smtp_listen_enable(int on)
 	size_t	 i;
 
 	for (i = 0; i < nlctx; i++) {
-		if (on && !lctxs[i].active) {
-			event_add(&lctxs[i].ev, NULL);
-			lctxs[i].active = 1;
-		} else if (!on && lctxs[i].active) {
-			event_del(&lctxs[i].ev);
-			lctxs[i].active = 0;
+		if (on && !lctxs[i]->active && lctxs[i]->l->fd != -1) {
+			event_add(&lctxs[i]->ev, NULL);
+			lctxs[i]->active = 1;
+		} else if (!on && lctxs[i]->active) {
+			event_del(&lctxs[i]->ev);
+			lctxs[i]->active = 0;
 		}
 	}
 }
@@ -158,7 +159,7 @@ smtp_on_accept(int fd, short ev, void *arg)
 	}
 }
 
-static struct tls *
+struct tls *
 smtp_tls_server(struct pki *pki)
 {
 	struct tls_config	*cfg;
@@ -183,34 +184,81 @@ smtp_tls_server(struct pki *pki)
 static void
 smtp_listeners_init(void)
 {
-	struct listener	*l;
-	size_t		 n = 0;
+	struct listener		*l;
+	struct smtp_lctx	**set, *lc;
+	size_t			 n = 0;
 
 	TAILQ_FOREACH(l, &env->listeners, entry)
 		n++;
-	if (n && (lctxs = calloc(n, sizeof(*lctxs))) == NULL)
+	if ((set = calloc(n ? n : 1, sizeof(*set))) == NULL)
 		fatal("smtp_listeners_init");
+	n = 0;
 	TAILQ_FOREACH(l, &env->listeners, entry) {
-		struct smtp_lctx *lc = &lctxs[nlctx++];
-
+		if ((lc = calloc(1, sizeof(*lc))) == NULL)
+			fatal("smtp_listeners_init");
 		lc->l = l;
 		if (l->pki && l->pki->cert && l->pki->key)
 			lc->tls = smtp_tls_server(l->pki);
-		else if (l->flags & (LISTEN_TLS | LISTEN_TLS_REQUIRE |
-		    LISTEN_SMTPS))
-			log_warnx("smtp listener=%s event=no-pki tls=off",
-			    l->name);
-		if (l->fd == -1)
-			continue;
-		event_set(&lc->ev, l->fd, EV_READ | EV_PERSIST,
-		    smtp_on_accept, lc);
+		set[n++] = lc;
 	}
 	evtimer_set(&ev_resume, smtp_on_resume, NULL);
-	for (n = 0; n < nlctx; n++)
-		if (lctxs[n].l->fd != -1) {
-			event_add(&lctxs[n].ev, NULL);
-			lctxs[n].active = 1;
+	smtp_listeners_set(set, n);
+}
+
+struct smtp_lctx *
+smtp_lctx_find(const struct listener *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < nlctx; i++)
+		if (lctxs[i]->l->port == l->port &&
+		    lctxs[i]->l->sslen == l->sslen &&
+		    memcmp(&lctxs[i]->l->ss, &l->ss, l->sslen) == 0)
+			return lctxs[i];
+	return NULL;
+}
+
+void
+smtp_listeners_set(struct smtp_lctx **set, size_t n)
+{
+	struct smtp_lctx	*lc;
+	size_t			 i, j;
+
+	/* Listeners gone from the set: no new sessions, old ones go on. */
+	for (i = 0; i < nlctx; i++) {
+		lc = lctxs[i];
+		for (j = 0; j < n && set[j] != lc; j++)
+			;
+		if (j < n)
+			continue;
+		if (lc->active)
+			event_del(&lc->ev);
+		lc->active = 0;
+		if (lc->l->fd != -1) {
+			log_info("smtp event=listener-closed listener=%s "
+			    "port=%u", lc->l->name, lc->l->port);
+			close(lc->l->fd);
+			lc->l->fd = -1;
 		}
+	}
+	for (i = 0; i < n; i++) {
+		lc = set[i];
+		if (lc->l->flags & (LISTEN_TLS | LISTEN_TLS_REQUIRE |
+		    LISTEN_SMTPS) && lc->tls == NULL)
+			log_warnx("smtp listener=%s event=no-pki tls=off",
+			    lc->l->name);
+		if (lc->l->fd == -1 || lc->active)
+			continue;
+		event_set(&lc->ev, lc->l->fd, EV_READ | EV_PERSIST,
+		    smtp_on_accept, lc);
+		if (!paused) {
+			event_add(&lc->ev, NULL);
+			lc->active = 1;
+		}
+	}
+	free(lctxs);
+	lctxs = set;
+	nlctx = n;
 }
 
 static void
@@ -268,6 +316,13 @@ smtp_dispatch(enum proc_id from, struct imsg *imsg)
 		smtp_listen_enable(!paused);
 		log_info("smtp event=%s", paused ? "paused" : "resumed");
 		smtp_ctl_answer(imsg->peerid);
+		return;
+	case IMSG_RELOAD_SMTP:
+	case IMSG_RELOAD_LISTENER:
+	case IMSG_RELOAD_COMMIT:
+		if (from != PROC_PARENT)
+			fatalx("smtp: reload imsg from %s", proc_name(from));
+		smtp_reload_on_imsg(imsg);	/* smtp_reload.c */
 		return;
 	case IMSG_CTL_LOG_VERBOSE:
 		m_msg(&r, imsg);

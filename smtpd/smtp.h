@@ -145,6 +145,16 @@ int	smtp_io_starttls(struct smtp_session *);
 /* smtp_session.c */
 void	smtp_set_state(struct smtp_session *, enum smtp_state);
 /* Start a session on fd (accepted, or from control for enqueue). */
+/* smtp.c: listeners, for reload (smtp_reload.c) */
+struct tls	*smtp_tls_server(struct pki *);
+/* The listener now serving l's address and port, or NULL. */
+struct smtp_lctx *smtp_lctx_find(const struct listener *);
+/* Serve exactly the listeners of set (malloc'd, taken over): those not
+ * in it are closed, sessions on them go on. */
+void		 smtp_listeners_set(struct smtp_lctx **set, size_t n);
+/* smtp_reload.c: IMSG_RELOAD_SMTP, _LISTENER, _COMMIT from the parent */
+void		 smtp_reload_on_imsg(struct imsg *);
+
 void	smtp_session_new(int fd, struct smtp_lctx *,
 	    const struct sockaddr *, int enqueue, uid_t);
 void	smtp_session_connected(struct smtp_session *);

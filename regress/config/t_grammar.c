@@ -88,6 +88,12 @@ ATF_TC_BODY(defaults, tc)
 	ATF_CHECK_EQ(c->max_errors, 10);
 	ATF_CHECK_EQ(c->max_auth_failures, 3);
 	ATF_CHECK_EQ(c->mda_timeout, 600);
+	ATF_CHECK_EQ(c->mta_conn_per_hop, 5);
+	ATF_CHECK_EQ(c->mta_conn_per_domain, 20);
+	ATF_CHECK_EQ(c->mta_msg_per_conn, 100);
+	ATF_CHECK_EQ(c->mta_timeout_connect, 30);
+	ATF_CHECK_EQ(c->mta_timeout_reply, 300);
+	ATF_CHECK_EQ(c->mta_timeout_idle, 5);
 	ATF_CHECK_EQ(c->nresolvers, 0);
 	ATF_CHECK_EQ(c->ctl_fd, -1);
 	ATF_CHECK(TAILQ_EMPTY(&c->listeners));
@@ -164,6 +170,35 @@ ATF_TC_BODY(globals, tc)
 	ATF_CHECK_EQ(c->timeout_data, 3600);
 	ATF_CHECK_EQ(c->mda_timeout, 90);
 	config_free(c);
+}
+
+/* `mta limit` and `mta timeout`; "mta" takes no name away (a table and
+ * an action may still be called so). */
+ATF_TC_WITHOUT_HEAD(mta_options);
+ATF_TC_BODY(mta_options, tc)
+{
+	struct smtpd_config	*c;
+
+	c = parse_ok("mta limit connections-per-hop 3\n"
+	    "mta limit connections-per-domain 2\n"
+	    "mta limit messages-per-connection 7\n"
+	    "mta timeout connect 10s\n"
+	    "mta timeout reply 2m\n"
+	    "mta timeout idle 3s\n"
+	    "table mta { a }\n"
+	    "action \"mta\" relay\n");
+	ATF_CHECK_EQ(c->mta_conn_per_hop, 3);
+	ATF_CHECK_EQ(c->mta_conn_per_domain, 2);
+	ATF_CHECK_EQ(c->mta_msg_per_conn, 7);
+	ATF_CHECK_EQ(c->mta_timeout_connect, 10);
+	ATF_CHECK_EQ(c->mta_timeout_reply, 120);
+	ATF_CHECK_EQ(c->mta_timeout_idle, 3);
+	config_free(c);
+	ATF_CHECK(parse_fails("mta limit connections 3\n"));
+	ATF_CHECK(parse_fails("mta limit connections-per-hop 0\n"));
+	ATF_CHECK(parse_fails("mta timeout data 3s\n"));
+	ATF_CHECK(parse_fails("mta timeout idle 0\n"));
+	ATF_CHECK(parse_fails("mta limit\n"));
 }
 
 ATF_TC_WITHOUT_HEAD(retry_cap);
@@ -492,6 +527,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, defaults);
 	ATF_TP_ADD_TC(tp, globals);
+	ATF_TP_ADD_TC(tp, mta_options);
 	ATF_TP_ADD_TC(tp, retry_cap);
 	ATF_TP_ADD_TC(tp, listeners);
 	ATF_TP_ADD_TC(tp, interface);

@@ -5,6 +5,7 @@
  * Errors go to /dev/null.  libFuzzer entry point; without
  * -DFUZZ_LIBFUZZER it also builds as a program that feeds each file named
  * on the command line (or stdin).
+ * fuzz-sources: obj/o/common/parse.c common/config.c common/table.c common/relay.c common/macro.c common/log.c common/buf.c
  */
 #include <stdint.h>
 #include <stdio.h>

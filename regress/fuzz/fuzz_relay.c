@@ -4,6 +4,7 @@
  * line options; every hop that parses must hold a sane host and port.
  * libFuzzer entry point; without -DFUZZ_LIBFUZZER it also builds as a
  * program that feeds each file named on the command line (or stdin).
+ * fuzz-sources: common/relay.c common/log.c common/buf.c
  */
 #include <stdint.h>
 #include <stdio.h>

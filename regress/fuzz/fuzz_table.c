@@ -5,6 +5,7 @@
  * a glob against every key, and as an address against the table.
  * libFuzzer entry point; without -DFUZZ_LIBFUZZER it also builds as a
  * program that feeds each file named on the command line (or stdin).
+ * fuzz-sources: common/table.c common/log.c common/buf.c
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -357,9 +357,19 @@ EOF
 	smtp_send 23050 a@localhost b@localhost >/dev/null
 	q_wait_maildir 1 20
 	# The message fits but its envelope does not: the queue's own 452.
+	# The delivered message's files wait in spare/ for reuse, emptied:
+	# df counts every free block, so "2 pages left" is what it says.
 	$SMTPCTL_BIN -s "$SMTPD_SOCK" pause mda >/dev/null
+	_n=50	# the delivered message leaves queue/ just after the maildir
+	while [ -n "$(ls "$SMTPD_SPOOL/queue")" ] && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	_full=$(find "$SMTPD_SPOOL/spare" -type f ! -empty)
+	[ -z "$_full" ] || atf_fail "spare files keep their blocks: $_full"
 	awk 'BEGIN { print "Subject: fits\n"; for (i = 0; i < 90; i++)
 	    printf "%070d\n", i }' > "$SMTPD_DIR/fits.eml"
+	_nfail=$(grep -c 'event=commit-failed reply="452 4.3.1' "$SMTPD_LOG")
 	_free=$(df -B4096 --output=avail "$SMTPD_SPOOL" | tail -1)
 	dd if=/dev/zero of="$SMTPD_SPOOL/filler" bs=4096 \
 	    count=$((_free - 2)) 2>/dev/null
@@ -368,6 +378,10 @@ EOF
 	    -e 250 -s DATA -e 354 -D "$SMTPD_DIR/fits.eml" -e 452 2>&1) ||
 	    atf_fail "envelope-less commit not refused with 452: $(echo "$_out" | tail -2 | tr "\n" " ")"
 	echo "$_out" | grep -q '452 4.3.1' || atf_fail "no 4.3.1"
+	# the message was written whole: the refusal is the commit's
+	[ "$(grep -c 'event=commit-failed reply="452 4.3.1' "$SMTPD_LOG")" \
+	    -gt "$_nfail" ] ||
+	    atf_fail "the 452 did not come from a failed commit"
 	[ -z "$(ls "$SMTPD_SPOOL/queue")" ] || atf_fail "half a message queued"
 	[ -z "$(ls "$SMTPD_SPOOL/incoming")" ] ||
 	    atf_fail "incoming not cleaned"

@@ -323,6 +323,135 @@ ATF_TC_BODY(spare_reuse, tc)
 	queue_store_close();
 }
 
+/* Every file in spool/spare is empty and holds no block. */
+static void
+check_spare_empty(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 path[300];
+
+	ATF_REQUIRE((d = opendir("spool/spare")) != NULL);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != 'f')
+			continue;
+		snprintf(path, sizeof(path), "spool/spare/%s", de->d_name);
+		ATF_REQUIRE(stat(path, &sb) == 0);
+		ATF_CHECK_MSG(sb.st_size == 0 && sb.st_blocks == 0,
+		    "%s: size %lld blocks %lld", path, (long long)sb.st_size,
+		    (long long)sb.st_blocks);
+	}
+	closedir(d);
+}
+
+/* Read a whole file (at most len - 1 bytes) as a string. */
+static ssize_t
+slurp(const char *path, char *buf, size_t len)
+{
+	ssize_t	 n;
+	int	 fd;
+
+	ATF_REQUIRE((fd = open(path, O_RDONLY)) != -1);
+	n = read(fd, buf, len - 1);
+	close(fd);
+	ATF_REQUIRE(n >= 0);
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * A reused spare file never shows a byte of what it held: a spare is
+ * emptied (its blocks freed) as it goes in, and the message, envelope
+ * and envelope update written into it later are exactly their own.
+ */
+ATF_TC_WITHOUT_HEAD(spare_no_stale);
+ATF_TC_BODY(spare_no_stale, tc)
+{
+	struct qs_commit c;
+	struct envelope	 e;
+	char		*big, buf[8192], path[64], ename[17];
+	size_t		 k;
+	uint64_t	 evpa, evpb, evpc;
+	uint32_t	 msga, msgb, msgc;
+
+	setup();
+	/* A: a big message ('~') whose envelope has a long error line */
+	ATF_REQUIRE((big = malloc(20001)) != NULL);
+	for (k = 0; k < 20000; k++)
+		big[k] = k % 78 == 77 ? '\n' : '~';
+	big[20000] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.msgid = msga = mkmsg(big, 1);
+	c.size = 20000;
+	queue_store_commit(&c, 1, count_cb, NULL);
+	ATF_REQUIRE_MSG(c.ok, "%s", c.reply);
+	evpa = lastid;
+	ATF_REQUIRE(queue_store_load(evpa, &e) == 0);
+	memset(e.errorline, 'X', sizeof(e.errorline) - 1);
+	e.errorline[sizeof(e.errorline) - 1] = '\0';
+	ATF_REQUIRE(queue_store_update(&e) == 0);
+	ATF_REQUIRE(queue_store_load(evpa, &e) == 0);
+	ATF_REQUIRE(e.errorline[0] == 'X');
+	check_spare_empty();	/* the envelope the update replaced */
+
+	/* B: its message reuses that envelope's file */
+	memset(&c, 0, sizeof(c));
+	c.msgid = msgb = mkmsg("short\r\n", 1);
+	c.size = 7;
+	queue_store_commit(&c, 1, count_cb, NULL);
+	ATF_REQUIRE_MSG(c.ok, "%s", c.reply);
+	evpb = lastid;
+	snprintf(path, sizeof(path), "spool/queue/%08" PRIx32 "/message",
+	    msgb);
+	ATF_CHECK_EQ(slurp(path, buf, sizeof(buf)), 7);
+	ATF_CHECK_STREQ(buf, "short\r\n");
+
+	/* A delivered: its files wait in spare/, emptied */
+	ATF_REQUIRE(queue_store_remove(evpa) == 0);
+	ATF_CHECK_EQ(count_entries("spool/spare"), 3);
+	check_spare_empty();
+
+	/* an update of B is written into A's message file */
+	ATF_REQUIRE(queue_store_load(evpb, &e) == 0);
+	strlcpy(e.errorline, "421 short", sizeof(e.errorline));
+	ATF_REQUIRE(queue_store_update(&e) == 0);
+	snprintf(path, sizeof(path), "spool/queue/%08" PRIx32 "/%s", msgb,
+	    evpid_str(evpb, ename));
+	slurp(path, buf, sizeof(buf));
+	ATF_CHECK_MSG(strchr(buf, '~') == NULL && strchr(buf, 'X') == NULL,
+	    "stale bytes after update: %s", buf);
+	memset(&e, 0, sizeof(e));
+	ATF_REQUIRE(queue_store_load(evpb, &e) == 0);
+	ATF_CHECK_STREQ(e.errorline, "421 short");
+	check_spare_empty();
+
+	/* C: A's directory, B's old envelope file, A's envelope file */
+	memset(&c, 0, sizeof(c));
+	c.msgid = msgc = mkmsg("tiny\r\n", 1);
+	c.size = 6;
+	queue_store_commit(&c, 1, count_cb, NULL);
+	ATF_REQUIRE_MSG(c.ok, "%s", c.reply);
+	evpc = lastid;
+	ATF_CHECK_EQ(count_entries("spool/spare"), 0);
+	snprintf(path, sizeof(path), "spool/queue/%08" PRIx32, msgc);
+	ATF_CHECK_EQ(count_entries(path), 2);	/* nothing of A's */
+	snprintf(path, sizeof(path), "spool/queue/%08" PRIx32 "/message",
+	    msgc);
+	ATF_CHECK_EQ(slurp(path, buf, sizeof(buf)), 6);
+	ATF_CHECK_STREQ(buf, "tiny\r\n");
+	snprintf(path, sizeof(path), "spool/queue/%08" PRIx32 "/%s", msgc,
+	    evpid_str(evpc, ename));
+	slurp(path, buf, sizeof(buf));
+	ATF_CHECK_MSG(strchr(buf, 'X') == NULL && strchr(buf, '~') == NULL,
+	    "stale envelope bytes: %s", buf);
+	ATF_REQUIRE(queue_store_load(evpc, &e) == 0);
+	ATF_CHECK_STREQ(e.errorline, "");
+	ATF_CHECK_EQ(e.size, 6);
+	free(big);
+	queue_store_close();
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, commit);
@@ -332,5 +461,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, message_missing);
 	ATF_TP_ADD_TC(tp, update_load);
 	ATF_TP_ADD_TC(tp, spare_reuse);
+	ATF_TP_ADD_TC(tp, spare_no_stale);
 	return atf_no_error();
 }

@@ -139,13 +139,15 @@ main(int argc, char **argv)
 	for (;;) {
 		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		for (n = 0, i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!ARES_GETSOCK_READABLE(bits, i) &&
-			    !ARES_GETSOCK_WRITABLE(bits, i))
+			/* Not c-ares' macros: 1 << 31 in an int is UB. */
+			int rd = ((unsigned)bits & (1u << i)) != 0;
+			int wr = ((unsigned)bits &
+			    (1u << (i + ARES_GETSOCK_MAXNUM))) != 0;
+
+			if (!rd && !wr)
 				continue;
 			pfd[n].fd = socks[i];
-			pfd[n].events = (ARES_GETSOCK_READABLE(bits, i) ?
-			    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, i) ?
-			    POLLOUT : 0);
+			pfd[n].events = (rd ? POLLIN : 0) | (wr ? POLLOUT : 0);
 			pfd[n++].revents = 0;
 		}
 		if (n == 0)
