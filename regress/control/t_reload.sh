@@ -48,8 +48,10 @@ r_slow_session()
 	    -m "Subject: $2\n\nbody\n" -e 250 -s QUIT -e 221 \
 	    > client.out 2>&1 &
 	R_CPID=$!
-	# it is past RCPT when the daemon has logged its session
-	sleep 1
+	# smtp accepted it (the first session of the test), and it is on
+	# its way through the transaction
+	c_wait_log 'event=connected'
+	sleep 0.5
 }
 
 atf_test_case listener_add cleanup
