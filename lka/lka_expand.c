@@ -6,8 +6,11 @@
  * user) triples; an unknown user or an error: alias refuses the RCPT.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,13 +176,27 @@ expand_include(struct xstate *xs, const struct lka_ctx *c,
     const struct action *a, const char *path, const char *domain,
     const char *aliaskey, int depth)
 {
-	FILE	*fp;
-	char	 line[1024];
-	size_t	 n;
-	int	 lines = 0;
+	struct stat	 st;
+	FILE		*fp = NULL;
+	char		 line[1024];
+	const char	*why = NULL;
+	size_t		 n;
+	int		 fd, lines = 0;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		log_warn("lka event=include-failed path=%s", path);
+	/* Not a FIFO or a device: lka would wait on it, and every session
+	 * with it. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if ((fp = fdopen(fd, "r")) == NULL)
+		why = strerror(errno);
+	if (why != NULL) {
+		log_warnx("lka event=include-failed path=%s reason=\"%s\"",
+		    path, why);
+		if (fd != -1)
+			close(fd);
 		return xerror(xs, "451 4.3.0 Cannot read :include: file");
 	}
 	while (fgets(line, sizeof(line), fp) != NULL && lines++ < 1000) {

@@ -338,6 +338,38 @@ control_flood_cleanup()
 	smtpd_cleanup
 }
 
+atf_test_case include_fifo cleanup
+include_fifo_head()
+{
+	atf_set descr "an :include: file swapped for a FIFO is refused, it" \
+	    "does not stall lka (and with it every session)"
+	atf_set timeout 60
+}
+include_fifo_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	mkfifo "$D/list" && chmod 644 "$D/list"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "list" = ":include:$D/list" }
+action "al" maildir "$D/md" alias <al> $DUSER_OPT
+match from local for domain "al.test" action "al"
+EOF2
+	smtpd_setup 29007 "$D/tmpl"
+	smtpd_start
+	atf_check -s exit:0 -o match:'^S: 4[0-9][0-9] ' -e ignore timeout 15 \
+	    "$H_CLIENT" -p 29007 -e 220 -s "EHLO x" -e 250 \
+	    -s "MAIL FROM:<a@x.test>" -e 250 -s "RCPT TO:<list@al.test>" \
+	    -e 451 -s "RCPT TO:<bob@al.test>" -e 250 -s QUIT -e 221
+	smtpd_stop
+}
+include_fifo_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
@@ -346,4 +378,5 @@ atf_init_test_cases()
 	atf_add_test_case pipe_no_mail_group
 	atf_add_test_case alias_runas_not_daemon
 	atf_add_test_case control_flood
+	atf_add_test_case include_fifo
 }
