@@ -26,6 +26,8 @@ struct xstate {
 	struct lka_expansion	*ex;
 	char			 visited[LKA_EXPAND_DEPTH + 2][256];
 	size_t			 nvisited;
+	int			 untrusted;	/* items of an :include:
+						 * file root does not own */
 };
 
 static int	expand_address(struct xstate *, const struct lka_ctx *,
@@ -181,7 +183,7 @@ expand_include(struct xstate *xs, const struct lka_ctx *c,
 	char		 line[1024];
 	const char	*why = NULL;
 	size_t		 n;
-	int		 fd, lines = 0;
+	int		 fd, lines = 0, saved;
 
 	/* Not a FIFO or a device: lka would wait on it, and every session
 	 * with it. */
@@ -199,15 +201,21 @@ expand_include(struct xstate *xs, const struct lka_ctx *c,
 			close(fd);
 		return xerror(xs, "451 4.3.0 Cannot read :include: file");
 	}
+	/* Its owner may list addresses, not run commands or write files
+	 * as somebody else. */
+	saved = xs->untrusted;
+	xs->untrusted = st.st_uid != 0 && st.st_uid != geteuid();
 	while (fgets(line, sizeof(line), fp) != NULL && lines++ < 1000) {
 		n = strcspn(line, "\r\n#");
 		line[n] = '\0';
 		if (expand_values(xs, c, a, line, domain, aliaskey,
 		    depth) == -1) {
+			xs->untrusted = saved;
 			fclose(fp);
 			return -1;
 		}
 	}
+	xs->untrusted = saved;
 	fclose(fp);
 	return 0;
 }
@@ -230,7 +238,14 @@ expand_values(struct xstate *xs, const struct lka_ctx *c,
 	for (i = 0; r == 0 && i < n; i++) {
 		const char *it = items[i];
 
-		if (it[0] == '|' || it[0] == '/')
+		if ((it[0] == '|' || it[0] == '/') && xs->untrusted) {
+			log_warnx("lka event=include-refused item=%s "
+			    "reason=\"|command or /file in an :include: file "
+			    "not owned by root\"", it[0] == '|' ? "command" :
+			    "file");
+			r = xerror(xs, "550 5.7.1 Delivery to a command or "
+			    "file not allowed here");
+		} else if (it[0] == '|' || it[0] == '/')
 			r = add(xs, a->name, it, runas(a, aliaskey));
 		else if (strncasecmp(it, ":include:", 9) == 0)
 			r = expand_include(xs, c, a, it + 9, domain, aliaskey,
@@ -277,7 +292,7 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 	const char	*at, *domain, *v, *runkey;
 	struct passwd	*pw;
 	size_t		 n;
-	int		 r;
+	int		 r, untrusted;
 
 	if (depth > LKA_EXPAND_DEPTH)
 		return xerror(xs, "550 5.4.6 Alias expansion too deep");
@@ -331,7 +346,11 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 			    "deep");
 		strlcpy(xs->visited[xs->nvisited++], key,
 		    sizeof(xs->visited[0]));
+		/* an alias or virtual entry is the admin's own */
+		untrusted = xs->untrusted;
+		xs->untrusted = 0;
 		r = expand_values(xs, c, a, v, domain, runkey, depth);
+		xs->untrusted = untrusted;
 		xs->nvisited--;
 		return r;
 	}

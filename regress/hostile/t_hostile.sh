@@ -370,6 +370,53 @@ EOF2
 }
 include_fifo_cleanup() { smtpd_cleanup; }
 
+atf_test_case include_untrusted cleanup
+include_untrusted_head()
+{
+	atf_set descr "a |command or /file in an :include: file that root" \
+	    "does not own is refused; its addresses still count"
+	atf_set timeout 60
+	atf_set require.user root
+}
+include_untrusted_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	mkdir -p "$D/out" && chmod 777 "$D/out"
+	cat > "$D/who.sh" <<'EOF2'
+#! /bin/sh
+id -un >> "${0%/*}/out/who"
+cat > /dev/null
+EOF2
+	chmod 755 "$D/who.sh"
+	# a list its member _smtptest maintains, one kept by root
+	printf 'bob\n|%s\n' "$D/who.sh" > "$D/users.list"
+	chown _smtptest "$D/users.list"
+	printf 'bob\n|%s\n' "$D/who.sh" > "$D/root.list"
+	printf 'bob\n' > "$D/plain.list"
+	chown _smtptest "$D/plain.list"
+	chmod 644 "$D"/*.list
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "users" = ":include:$D/users.list", "staff" = ":include:$D/root.list", "plain" = ":include:$D/plain.list" }
+action "al" maildir "$D/md" alias <al> $DUSER_OPT
+match from local for domain "al.test" action "al"
+EOF2
+	smtpd_setup 29008 "$D/tmpl"
+	smtpd_start
+	smtp_expect 29008 -e 220 -s "EHLO x" -e 250 \
+	    -s "MAIL FROM:<a@x.test>" -e 250 \
+	    -s "RCPT TO:<users@al.test>" -e 550 \
+	    -s "RCPT TO:<plain@al.test>" -e 250 \
+	    -s "RCPT TO:<staff@al.test>" -e 250 -s QUIT -e 221
+	smtpd_stop
+}
+include_untrusted_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
@@ -379,4 +426,5 @@ atf_init_test_cases()
 	atf_add_test_case alias_runas_not_daemon
 	atf_add_test_case control_flood
 	atf_add_test_case include_fifo
+	atf_add_test_case include_untrusted
 }
