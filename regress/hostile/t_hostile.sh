@@ -417,6 +417,44 @@ EOF2
 }
 include_untrusted_cleanup() { smtpd_cleanup; }
 
+atf_test_case expansion_bound cleanup
+expansion_bound_head()
+{
+	atf_set descr "RCPTs to a big alias list stop with 452 at what the" \
+	    "queue takes (20000 envelopes), not after gigabytes in smtp"
+	atf_set timeout 120
+}
+expansion_bound_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	awk 'BEGIN { for (i = 1; i <= 1000; i++) print "m" i }' > "$D/big.list"
+	chmod 644 "$D/big.list"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "list" = ":include:$D/big.list" }
+action "al" maildir "$D/md" alias <al> $DUSER_OPT
+match from local for domain "al.test" action "al"
+EOF2
+	smtpd_setup 29009 "$D/tmpl"
+	smtpd_start
+	set -- -e 220 -s "EHLO x" -e 250 -s "MAIL FROM:<a@x.test>" -e 250
+	i=0
+	while [ "$i" -lt 20 ]; do
+		set -- "$@" -s "RCPT TO:<list@al.test>" -e 250
+		i=$((i + 1))
+	done
+	set -- "$@" -s "RCPT TO:<list@al.test>" -e 452 -s RSET -e 250 \
+	    -s QUIT -e 221
+	smtp_expect 29009 "$@" >/dev/null
+	smtpd_stop
+}
+expansion_bound_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
@@ -427,4 +465,5 @@ atf_init_test_cases()
 	atf_add_test_case control_flood
 	atf_add_test_case include_fifo
 	atf_add_test_case include_untrusted
+	atf_add_test_case expansion_bound
 }
