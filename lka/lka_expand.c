@@ -6,8 +6,11 @@
  * user) triples; an unknown user or an error: alias refuses the RCPT.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,8 @@ struct xstate {
 	struct lka_expansion	*ex;
 	char			 visited[LKA_EXPAND_DEPTH + 2][256];
 	size_t			 nvisited;
+	int			 untrusted;	/* items of an :include:
+						 * file root does not own */
 };
 
 static int	expand_address(struct xstate *, const struct lka_ctx *,
@@ -173,24 +178,44 @@ expand_include(struct xstate *xs, const struct lka_ctx *c,
     const struct action *a, const char *path, const char *domain,
     const char *aliaskey, int depth)
 {
-	FILE	*fp;
-	char	 line[1024];
-	size_t	 n;
-	int	 lines = 0;
+	struct stat	 st;
+	FILE		*fp = NULL;
+	char		 line[1024];
+	const char	*why = NULL;
+	size_t		 n;
+	int		 fd, lines = 0, saved;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		log_warn("lka event=include-failed path=%s", path);
+	/* Not a FIFO or a device: lka would wait on it, and every session
+	 * with it. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if ((fp = fdopen(fd, "r")) == NULL)
+		why = strerror(errno);
+	if (why != NULL) {
+		log_warnx("lka event=include-failed path=%s reason=\"%s\"",
+		    path, why);
+		if (fd != -1)
+			close(fd);
 		return xerror(xs, "451 4.3.0 Cannot read :include: file");
 	}
+	/* Its owner may list addresses, not run commands or write files
+	 * as somebody else. */
+	saved = xs->untrusted;
+	xs->untrusted = st.st_uid != 0 && st.st_uid != geteuid();
 	while (fgets(line, sizeof(line), fp) != NULL && lines++ < 1000) {
 		n = strcspn(line, "\r\n#");
 		line[n] = '\0';
 		if (expand_values(xs, c, a, line, domain, aliaskey,
 		    depth) == -1) {
+			xs->untrusted = saved;
 			fclose(fp);
 			return -1;
 		}
 	}
+	xs->untrusted = saved;
 	fclose(fp);
 	return 0;
 }
@@ -213,7 +238,14 @@ expand_values(struct xstate *xs, const struct lka_ctx *c,
 	for (i = 0; r == 0 && i < n; i++) {
 		const char *it = items[i];
 
-		if (it[0] == '|' || it[0] == '/')
+		if ((it[0] == '|' || it[0] == '/') && xs->untrusted) {
+			log_warnx("lka event=include-refused item=%s "
+			    "reason=\"|command or /file in an :include: file "
+			    "not owned by root\"", it[0] == '|' ? "command" :
+			    "file");
+			r = xerror(xs, "550 5.7.1 Delivery to a command or "
+			    "file not allowed here");
+		} else if (it[0] == '|' || it[0] == '/')
 			r = add(xs, a->name, it, runas(a, aliaskey));
 		else if (strncasecmp(it, ":include:", 9) == 0)
 			r = expand_include(xs, c, a, it + 9, domain, aliaskey,
@@ -260,7 +292,7 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 	const char	*at, *domain, *v, *runkey;
 	struct passwd	*pw;
 	size_t		 n;
-	int		 r;
+	int		 r, untrusted;
 
 	if (depth > LKA_EXPAND_DEPTH)
 		return xerror(xs, "550 5.4.6 Alias expansion too deep");
@@ -314,7 +346,11 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 			    "deep");
 		strlcpy(xs->visited[xs->nvisited++], key,
 		    sizeof(xs->visited[0]));
+		/* an alias or virtual entry is the admin's own */
+		untrusted = xs->untrusted;
+		xs->untrusted = 0;
 		r = expand_values(xs, c, a, v, domain, runkey, depth);
+		xs->untrusted = untrusted;
 		xs->nvisited--;
 		return r;
 	}

@@ -122,10 +122,16 @@ mda_mbox_deliver(int msgfd, const char *path, const struct envelope *e,
 		}
 	}
 
+	/* O_NONBLOCK: a FIFO must not hold the delivery (refused below). */
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	    O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd == -1) {
-		res = fail(err, errlen, "open", path, errno);
+		if (errno == ENXIO) {	/* a FIFO without a reader */
+			snprintf(err, errlen, "550 5.2.0 mbox %s is not a "
+			    "regular file", path);
+			res = MDA_PERMFAIL;
+		} else
+			res = fail(err, errlen, "open", path, errno);
 		if (locked)
 			unlink(lock);
 		sigprocmask(SIG_SETMASK, &oset, NULL);

@@ -109,6 +109,7 @@ struct smtp_session {
 	char			 dsn_envid[128];
 	struct smtp_rcpts	 rcpts;
 	unsigned		 nrcpt;
+	unsigned		 nenv;		/* envelopes in rcpts */
 	struct envelope		 pending;	/* RCPT waiting for lka */
 	uint32_t		 msgid;		/* created, not committed */
 	uint64_t		 msgsize;	/* octets written */

@@ -237,6 +237,7 @@ smtp_tx_reset(struct smtp_session *s)
 	buf_reset(&s->msgbuf);
 	s->in_tx = 0;
 	s->nrcpt = 0;
+	s->nenv = 0;
 	s->sender[0] = '\0';
 	s->evflags = 0;
 	s->smtputf8 = 0;

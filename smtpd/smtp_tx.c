@@ -16,6 +16,10 @@
 #include "smtp_cmd.h"
 #include "smtp_tx.h"
 
+/* Envelopes of one transaction: what the queue takes in one message
+ * (queue_store.c INCOMING_EVP_MAX); each is ~4.5 KB held here. */
+#define SMTP_TX_ENV_MAX		20000
+
 static const char *
 addr_error(int r, int sender)
 {
@@ -301,10 +305,20 @@ smtp_on_rcpt_result(struct smtp_session *s, struct mreader *r)
 		smtp_session_reply_from(s, reply, "550 5.7.1 Delivery not authorized");
 		return;
 	}
+	if (s->nenv + count > SMTP_TX_ENV_MAX) {
+		/* aliases can multiply RCPTs: bound what is held here */
+		while ((rc = TAILQ_FIRST(&list)) != NULL) {
+			TAILQ_REMOVE(&list, rc, entry);
+			free(rc);
+		}
+		smtp_session_reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
 	while ((rc = TAILQ_FIRST(&list)) != NULL) {
 		TAILQ_REMOVE(&list, rc, entry);
 		TAILQ_INSERT_TAIL(&s->rcpts, rc, entry);
 	}
+	s->nenv += count;
 	s->nrcpt++;
 	smtp_session_reply(s, "250 2.1.5 Recipient ok");
 }

@@ -338,6 +338,123 @@ control_flood_cleanup()
 	smtpd_cleanup
 }
 
+atf_test_case include_fifo cleanup
+include_fifo_head()
+{
+	atf_set descr "an :include: file swapped for a FIFO is refused, it" \
+	    "does not stall lka (and with it every session)"
+	atf_set timeout 60
+}
+include_fifo_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	mkfifo "$D/list" && chmod 644 "$D/list"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "list" = ":include:$D/list" }
+action "al" maildir "$D/md" alias <al> $DUSER_OPT
+match from local for domain "al.test" action "al"
+EOF2
+	smtpd_setup 29007 "$D/tmpl"
+	smtpd_start
+	atf_check -s exit:0 -o match:'^S: 4[0-9][0-9] ' -e ignore timeout 15 \
+	    "$H_CLIENT" -p 29007 -e 220 -s "EHLO x" -e 250 \
+	    -s "MAIL FROM:<a@x.test>" -e 250 -s "RCPT TO:<list@al.test>" \
+	    -e 451 -s "RCPT TO:<bob@al.test>" -e 250 -s QUIT -e 221
+	smtpd_stop
+}
+include_fifo_cleanup() { smtpd_cleanup; }
+
+atf_test_case include_untrusted cleanup
+include_untrusted_head()
+{
+	atf_set descr "a |command or /file in an :include: file that root" \
+	    "does not own is refused; its addresses still count"
+	atf_set timeout 60
+	atf_set require.user root
+}
+include_untrusted_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	mkdir -p "$D/out" && chmod 777 "$D/out"
+	cat > "$D/who.sh" <<'EOF2'
+#! /bin/sh
+id -un >> "${0%/*}/out/who"
+cat > /dev/null
+EOF2
+	chmod 755 "$D/who.sh"
+	# a list its member _smtptest maintains, one kept by root
+	printf 'bob\n|%s\n' "$D/who.sh" > "$D/users.list"
+	chown _smtptest "$D/users.list"
+	printf 'bob\n|%s\n' "$D/who.sh" > "$D/root.list"
+	printf 'bob\n' > "$D/plain.list"
+	chown _smtptest "$D/plain.list"
+	chmod 644 "$D"/*.list
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "users" = ":include:$D/users.list", "staff" = ":include:$D/root.list", "plain" = ":include:$D/plain.list" }
+action "al" maildir "$D/md" alias <al> $DUSER_OPT
+match from local for domain "al.test" action "al"
+EOF2
+	smtpd_setup 29008 "$D/tmpl"
+	smtpd_start
+	smtp_expect 29008 -e 220 -s "EHLO x" -e 250 \
+	    -s "MAIL FROM:<a@x.test>" -e 250 \
+	    -s "RCPT TO:<users@al.test>" -e 550 \
+	    -s "RCPT TO:<plain@al.test>" -e 250 \
+	    -s "RCPT TO:<staff@al.test>" -e 250 -s QUIT -e 221
+	smtpd_stop
+}
+include_untrusted_cleanup() { smtpd_cleanup; }
+
+atf_test_case expansion_bound cleanup
+expansion_bound_head()
+{
+	atf_set descr "RCPTs to a big alias list stop with 452 at what the" \
+	    "queue takes (20000 envelopes), not after gigabytes in smtp"
+	atf_set timeout 120
+}
+expansion_bound_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	awk 'BEGIN { for (i = 1; i <= 1000; i++) print "m" i }' > "$D/big.list"
+	chmod 644 "$D/big.list"
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+table al { "list" = ":include:$D/big.list" }
+action "al" maildir "$D/md" alias <al> $DUSER_OPT
+match from local for domain "al.test" action "al"
+EOF2
+	smtpd_setup 29009 "$D/tmpl"
+	smtpd_start
+	set -- -e 220 -s "EHLO x" -e 250 -s "MAIL FROM:<a@x.test>" -e 250
+	i=0
+	while [ "$i" -lt 20 ]; do
+		set -- "$@" -s "RCPT TO:<list@al.test>" -e 250
+		i=$((i + 1))
+	done
+	set -- "$@" -s "RCPT TO:<list@al.test>" -e 452 -s RSET -e 250 \
+	    -s QUIT -e 221
+	smtp_expect 29009 "$@" >/dev/null
+	smtpd_stop
+}
+expansion_bound_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
@@ -346,4 +463,7 @@ atf_init_test_cases()
 	atf_add_test_case pipe_no_mail_group
 	atf_add_test_case alias_runas_not_daemon
 	atf_add_test_case control_flood
+	atf_add_test_case include_fifo
+	atf_add_test_case include_untrusted
+	atf_add_test_case expansion_bound
 }

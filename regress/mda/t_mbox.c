@@ -4,6 +4,7 @@
  * leaves the mbox exactly as it was.
  */
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <regex.h>
@@ -211,6 +212,28 @@ ATF_TC_BODY(refusals, tc)
 	close(fd);
 }
 
+/* A FIFO (an alias /file its owner swapped) is refused at once, not
+ * waited on until the delivery times out. */
+ATF_TC(fifo);
+ATF_TC_HEAD(fifo, tc)
+{
+	atf_tc_set_md_var(tc, "timeout", "10");
+}
+ATF_TC_BODY(fifo, tc)
+{
+	struct envelope	 e;
+	char		 path[1024], err[MDA_ERR_MAX];
+	int		 fd;
+
+	test_envelope(&e, "s@x", "r@y");
+	fd = msg_fd("A: b\n\nx\n", 8);
+	mbox_path(path, sizeof path);
+	ATF_REQUIRE(mkfifo(path, 0600) == 0);
+	ATF_CHECK_EQ(mda_mbox_deliver(fd, path, &e, err, sizeof err),
+	    MDA_PERMFAIL);
+	close(fd);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, append_escaped);
@@ -218,5 +241,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, stale_dotlock);
 	ATF_TP_ADD_TC(tp, failed_write_truncates);
 	ATF_TP_ADD_TC(tp, refusals);
+	ATF_TP_ADD_TC(tp, fifo);
 	return atf_no_error();
 }
