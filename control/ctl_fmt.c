@@ -7,40 +7,8 @@
 #include <string.h>
 
 #include "ctl_fmt.h"
+#include "json.h"
 #include "log.h"
-
-void
-ctl_json_str(struct buf *b, const char *s)
-{
-	const unsigned char	*p;
-
-	buf_addc(b, '"');
-	for (p = (const unsigned char *)s; p && *p; p++) {
-		switch (*p) {
-		case '"':
-			buf_addstr(b, "\\\"");
-			break;
-		case '\\':
-			buf_addstr(b, "\\\\");
-			break;
-		case '\n':
-			buf_addstr(b, "\\n");
-			break;
-		case '\r':
-			buf_addstr(b, "\\r");
-			break;
-		case '\t':
-			buf_addstr(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_addc(b, (char)*p);
-		}
-	}
-	buf_addc(b, '"');
-}
 
 void
 ctl_duration(struct buf *b, time_t t)
@@ -152,7 +120,7 @@ ctl_stats_format(const struct ctl_stats *st, time_t now, int json,
 		for (i = 0; i < st->n; i++) {
 			if (i)
 				buf_addc(out, ',');
-			ctl_json_str(out, st->v[i].name);
+			json_str(out, st->v[i].name);
 			buf_printf(out, ":%" PRId64, st->v[i].value);
 		}
 		buf_addstr(out, "}}\n");

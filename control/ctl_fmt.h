@@ -11,9 +11,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "json.h"
 
-/* Append s as a JSON string literal, quotes included. */
-void	ctl_json_str(struct buf *, const char *s);
 /* "1d02h03m04s" style, at most two units ("3m04s", "45s"). */
 void	ctl_duration(struct buf *, time_t secs);
 

@@ -174,7 +174,7 @@ lka_ctl_reload(uint32_t peerid)
 	conf->ctl_fd = env->ctl_fd;
 	env = conf;
 	lka_dns_reload();
-	lka_dnsbl_reload();
+	lka_policy_reload();
 	log_info("lka event=reload result=ok path=%s", path);
 	lka_ctl_end(peerid, 1, "configuration reloaded");
 }

@@ -95,16 +95,16 @@ sr_action_head(struct show_route *sr, const struct lka_exp *e,
 {
 	if (sr->json) {
 		buf_addstr(&sr->out, sr->nout ? ",{\"name\":" : "{\"name\":");
-		ctl_json_str(&sr->out, e->action);
+		json_str(&sr->out, e->action);
 		buf_addstr(&sr->out, ",\"method\":");
-		ctl_json_str(&sr->out, a ? sr_method(a->method) : "unknown");
+		json_str(&sr->out, a ? sr_method(a->method) : "unknown");
 		buf_addstr(&sr->out, ",\"recipient\":");
-		ctl_json_str(&sr->out, e->rcpt);
+		json_str(&sr->out, e->rcpt);
 		buf_addstr(&sr->out, ",\"user\":");
-		ctl_json_str(&sr->out, e->user);
+		json_str(&sr->out, e->user);
 		if (a && a->method != A_RELAY) {
 			buf_addstr(&sr->out, ",\"path\":");
-			ctl_json_str(&sr->out, a->path ? a->path : "");
+			json_str(&sr->out, a->path ? a->path : "");
 		}
 	} else {
 		buf_printf(&sr->out, "action \"%s\" (%s) recipient=%s",
@@ -225,17 +225,17 @@ lka_ctl_show_route(struct imsg *imsg)
 	ok = lka_expand(&ctx, sr->address, &sr->ex) == 0;
 	if (sr->json) {
 		buf_addstr(&sr->out, "{\"address\":");
-		ctl_json_str(&sr->out, sr->address);
+		json_str(&sr->out, sr->address);
 		buf_addstr(&sr->out, ",\"sender\":");
-		ctl_json_str(&sr->out, sr->sender);
+		json_str(&sr->out, sr->sender);
 		buf_addstr(&sr->out, ",\"source\":");
-		ctl_json_str(&sr->out, *source ? sr->source : "local");
+		json_str(&sr->out, *source ? sr->source : "local");
 		buf_addstr(&sr->out, ",\"auth\":");
-		ctl_json_str(&sr->out, sr->auth);
+		json_str(&sr->out, sr->auth);
 		buf_addstr(&sr->out, ",\"result\":");
-		ctl_json_str(&sr->out, ok ? "accept" : "reject");
+		json_str(&sr->out, ok ? "accept" : "reject");
 		buf_addstr(&sr->out, ",\"reply\":");
-		ctl_json_str(&sr->out, ok ? "" : sr->ex.error);
+		json_str(&sr->out, ok ? "" : sr->ex.error);
 		if (rule)
 			buf_printf(&sr->out, ",\"rule\":{\"line\":%d,"
 			    "\"reject\":%s}", rule->line,

@@ -68,6 +68,17 @@ lka_policy_init(void)
 	lka_dnsbl_init();
 }
 
+/* After a reload: the addresses of new listeners are ours too. */
+void
+lka_policy_reload(void)
+{
+	struct listener	*l;
+
+	TAILQ_FOREACH(l, &env->listeners, entry)
+		add_local_addr((struct sockaddr *)&l->ss);
+	lka_dnsbl_reload();
+}
+
 /* "[192.0.2.1]" / "[IPv6:::1]" is one of our addresses. */
 static int
 is_our_literal(const char *domain)

@@ -52,6 +52,10 @@ int	lka_user_exists(const char *user);
 /* Split an alias value into items (commas outside quotes); pure. */
 size_t	lka_alias_split(char *value, char **items, size_t max);
 
+/* lka_policy.c */
+/* A reload: new listener addresses are local; DNSBL resolvers follow. */
+void	lka_policy_reload(void);
+
 /* lka_dnsbl.c */
 void	lka_dnsbl_init(void);
 /* A reload may have changed the resolvers: new channel between queries. */

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
+#include "json.h"
 
 #define LOCAL_ADDR_MAX	64
 
@@ -358,22 +359,6 @@ lka_on_route(struct imsg *imsg)
 }
 
 /* --- show route --- */
-
-static void
-json_str(struct buf *out, const char *s)
-{
-	buf_addc(out, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			buf_printf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			buf_printf(out, "\\u%04x", c);
-		else
-			buf_addc(out, (char)c);
-	}
-	buf_addc(out, '"');
-}
 
 static const char *
 status_name(enum route_status st)

@@ -13,6 +13,7 @@
 #include "mta.h"
 #include "proc.h"
 #include "proto.h"
+#include "json.h"
 
 struct ctl_ctx {
 	uint32_t	 peerid;
@@ -20,22 +21,6 @@ struct ctl_ctx {
 	int		 n;
 	time_t		 now;
 };
-
-static void
-json_str(struct buf *out, const char *s)
-{
-	buf_addc(out, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			buf_printf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			buf_printf(out, "\\u%04x", c);
-		else
-			buf_addc(out, (char)c);
-	}
-	buf_addc(out, '"');
-}
 
 static void
 send_chunk(uint32_t peerid, struct buf *b)

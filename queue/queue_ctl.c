@@ -18,6 +18,7 @@
 #include "proto.h"
 #include "queue.h"
 #include "queue_store.h"
+#include "json.h"
 
 #define CTL_CHUNK	(32 * 1024)
 
@@ -61,30 +62,6 @@ ctl_end(uint32_t peerid, int ok, const char *msg)
 	m_add_u32(m, ok);
 	m_add_str(m, msg);
 	m_close(m);
-}
-
-static void
-json_str(struct buf *b, const char *s)
-{
-	buf_addc(b, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)c);
-		} else if (c == '\n')
-			buf_addstr(b, "\\n");
-		else if (c == '\r')
-			buf_addstr(b, "\\r");
-		else if (c == '\t')
-			buf_addstr(b, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
 }
 
 static const char *

@@ -12,7 +12,7 @@ ATF_TC_BODY(json_str, tc)
 	struct buf	 b;
 
 	buf_init(&b);
-	ctl_json_str(&b, "a\"b\\c\nd\x01");
+	json_str(&b, "a\"b\\c\nd\x01");
 	ATF_CHECK_STREQ(buf_cstr(&b), "\"a\\\"b\\\\c\\nd\\u0001\"");
 	buf_free(&b);
 }

@@ -48,8 +48,10 @@ r_slow_session()
 	    -m "Subject: $2\n\nbody\n" -e 250 -s QUIT -e 221 \
 	    > client.out 2>&1 &
 	R_CPID=$!
-	# it is past RCPT when the daemon has logged its session
-	sleep 1
+	# smtp accepted it (the first session of the test), and it is on
+	# its way through the transaction
+	c_wait_log 'event=connected'
+	sleep 0.5
 }
 
 atf_test_case listener_add cleanup
@@ -182,7 +184,7 @@ action_removed_body()
 		sleep 0.1
 		_n=$((_n - 1))
 	done
-	[ "$_n" -gt 0 ] || atf_fail "held mail not delivered after reload: $(tail -n 25 "$SMTPD_LOG")"
+	[ "$_n" -gt 0 ] || atf_fail "held mail not delivered after reload: $(tail -n 4 "$SMTPD_LOG" | tr '\n' ' ')"
 	peer_stop p
 	smtpd_stop
 }
@@ -332,8 +334,42 @@ resolvers_body()
 }
 resolvers_cleanup() { smtpd_cleanup; }
 
+atf_test_case relay_ca cleanup
+relay_ca_head()
+{
+	atf_set descr "reload: a CA file given to a relay action is what mta verifies against next"
+}
+relay_ca_body()
+{
+	c_world
+	pki_make "$SMTPD_DIR/pki"
+	_p=$SMTPD_DIR/pki
+	peer_start p 30112 --starttls --cert "$_p/server.crt" \
+	    --key "$_p/server.key"
+	r_start 30111 'action "out" relay host "smtp+tls://localhost:30112"' \
+	    'match from local for domain "remote.test" action "out"'
+	smtp_send 30111 alice@localhost far@remote.test >/dev/null
+	c_wait_log 'event=tempfail'
+	[ "$(peer_count p)" = 0 ] || atf_fail "sent without verification"
+	sed "s|smtp+tls://localhost:30112\"|&  ca \"$_p/ca.crt\"|" base.conf \
+	    > "$SMTPD_CONF"
+	grep -q 'ca "' "$SMTPD_CONF" || atf_fail "test file not edited"
+	r_reload
+	ctl schedule all >/dev/null || atf_fail "schedule all"
+	_n=200
+	while [ "$_n" -gt 0 ] && [ "$(peer_count p)" -lt 1 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	[ "$_n" -gt 0 ] || atf_fail "not relayed with the new CA: $(tail -n 4 "$SMTPD_LOG" | tr '\n' ' ')"
+	peer_stop p
+	smtpd_stop
+}
+relay_ca_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
+	atf_add_test_case relay_ca
 	atf_add_test_case resolvers
 	atf_add_test_case tls_listener
 	atf_add_test_case relay_to_local

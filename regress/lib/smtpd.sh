@@ -92,8 +92,9 @@
 #                            shell finds them: call h_world afterwards.
 #   h_alive PID              true if PID runs (a zombie does not count).
 #   h_descendants PID        print every descendant pid.
-#   h_stop_pidfile FILE WHAT SIGTERM the pid in FILE, wait 10 s (H_STOP_WAIT tenths) for it and
-#                            its descendants, SIGKILL and fail if any is left.
+#   h_stop_pidfile FILE WHAT SIGTERM the pid in FILE, wait 10 s for it and
+#                            its descendants (H_STOP_WAIT: in tenths of a
+#                            second), SIGKILL and fail if any is left.
 #
 # Ports: smtpd_start, peer_start and dns_start take the ports you give;
 # nothing here picks ports, so stay in your own range.

@@ -53,11 +53,12 @@ EOF
 	    --retry-for 60 --accepted-log "$SMTPD_DIR/acked.raw" \
 	    > "$SMTPD_DIR/loadgen.out" 2>&1 &
 	echo $! > "$SMTPD_DIR/sender.pid"
-	# Five kills at random moments while the senders run.
+	# Five kills at random moments (0.2-1.4 s apart, so that they fall
+	# while loadgen still sends: it takes a few seconds for 2000).
 	c_kills=0
 	while [ $c_kills -lt 5 ]; do
 		sleep "$(awk -v s="$(od -An -N2 -tu2 /dev/urandom)" \
-		    'BEGIN { printf "%.1f", 0.5 + (s % 25) / 10 }')"
+		    'BEGIN { printf "%.1f", 0.2 + (s % 13) / 10 }')"
 		c_pid=$(cat "$SMTPD_DIR/smtpd.pid")
 		kill -KILL -- "-$c_pid" 2>/dev/null
 		wait "$c_pid" 2>/dev/null
@@ -69,7 +70,8 @@ EOF
 			c_w=$((c_w - 1))
 		done
 		c_kills=$((c_kills + 1))
-		echo "kill $c_kills at $(date +%s.%N)"
+		echo "kill $c_kills at $(date +%s.%N)," \
+		    "$(wc -l < "$SMTPD_DIR/acked.raw" 2>/dev/null) accepted so far"
 		smtpd_start
 	done
 	# Let the load generator finish (bounded by its --retry-for and -t).

@@ -385,23 +385,31 @@ session(void *arg)
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
 	while ((idx = take()) != -1) {
-		if (!open) {
-			if (lg_open(&c) == -1) {
-				pthread_mutex_lock(&mtx);
-				connerr++;
-				pthread_mutex_unlock(&mtx);
-				bad++;
-				/*
-				 * bounded: 5 failed connects in a row end it,
-				 * or with --retry-for that many seconds
-				 */
-				if (gave_up(&fails, &down))
-					break;
-				usleep(cf.retry_for ? 50000 : 100000);
-				continue;
+		/*
+		 * bounded: 5 failed connects in a row end it; with
+		 * --retry-for the same message waits for a connection that
+		 * many seconds
+		 */
+		while (!open) {
+			if (lg_open(&c) == 0) {
+				open = 1;
+				sent = 0;
+				break;
 			}
-			open = 1;
-			sent = 0;
+			pthread_mutex_lock(&mtx);
+			connerr++;
+			pthread_mutex_unlock(&mtx);
+			if (gave_up(&fails, &down))
+				break;
+			usleep(cf.retry_for ? 50000 : 100000);
+			if (!cf.retry_for)
+				break;
+		}
+		if (!open) {
+			bad++;
+			if (cf.retry_for || fails >= 5)
+				break;
+			continue;
 		}
 		r = lg_message(&c, idx);
 		if (r == 1) {
