@@ -49,8 +49,11 @@ lka_bounce_on_rcpt(struct imsg *imsg)
 	c.tag = tag;
 	memset(&ex, 0, sizeof(ex));
 	if (lka_expand(&c, rcpt, &ex) == -1) {
+		char e1[ADDR_MAX * 2], e2[512];
+
 		log_info("lka event=bounce-rcpt-refused to=<%s> reply=\"%s\"",
-		    rcpt, ex.error);
+		    log_escape(e1, sizeof(e1), rcpt, strlen(rcpt)),
+		    log_escape(e2, sizeof(e2), ex.error, strlen(ex.error)));
 		m_add_u32(m, 0);
 		m_add_str(m, ex.error);
 		m_add_u32(m, 0);

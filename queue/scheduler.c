@@ -187,13 +187,19 @@ sched_free(struct sched_evp *s)
 static void
 sched_log(const struct sched_evp *s, const char *event, const char *line)
 {
-	char	 id[17], esc[512];
+	char	 id[17], esc[512], rcpt[ADDR_MAX * 2 + 4];
+	int	 quote;
 
 	log_escape(esc, sizeof(esc), line ? line : "", line ?
 	    strlen(line) : 0);
-	log_info("queue envelope=%s event=%s rcpt=%s action=%s retries=%u "
-	    "result=\"%s\"", evpid_str(s->e.id, id), event, s->e.rcpt,
-	    s->e.action, s->e.retries, esc);
+	/* The recipient comes from the client: escaped, and quoted when
+	 * it holds a space (a quoted local part), so it forges no field. */
+	log_escape(rcpt, sizeof(rcpt), s->e.rcpt, strlen(s->e.rcpt));
+	quote = strpbrk(s->e.rcpt, " \"\\=") != NULL;
+	log_info("queue envelope=%s event=%s rcpt=%s%s%s action=%s "
+	    "retries=%u result=\"%s\"", evpid_str(s->e.id, id), event,
+	    quote ? "\"" : "", rcpt, quote ? "\"" : "", s->e.action,
+	    s->e.retries, esc);
 }
 
 static int

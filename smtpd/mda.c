@@ -78,14 +78,15 @@ mda_send_result(uint64_t evpid, enum mda_result r, const char *line)
 static void
 mda_refuse(const struct envelope *e, enum mda_result r, const char *line)
 {
-	char	 buf[MDA_ERR_MAX], rcpt[ADDR_MAX];
+	char	 buf[MDA_ERR_MAX], rcpt[ADDR_MAX], esc[MDA_ERR_MAX + 64];
 
 	strlcpy(buf, line, sizeof buf);
 	mda_clean_line(buf);
 	log_escape(rcpt, sizeof rcpt, e->rcpt, strlen(e->rcpt));
 	log_info("mda envelope=%016llx rcpt=\"%s\" result=%s stat=\"%s\"",
 	    (unsigned long long)e->id, rcpt,
-	    r == MDA_PERMFAIL ? "PermFail" : "TempFail", buf);
+	    r == MDA_PERMFAIL ? "PermFail" : "TempFail",
+	    log_escape(esc, sizeof esc, buf, strlen(buf)));
 	mda_send_result(e->id, r, buf);
 }
 
@@ -190,7 +191,7 @@ mda_on_child_exit(pid_t pid, int status)
 {
 	struct mda_child	*c;
 	enum mda_result		 r;
-	char			 line[MDA_ERR_MAX];
+	char			 line[MDA_ERR_MAX], esc[MDA_ERR_MAX + 64];
 
 	TAILQ_FOREACH(c, &mda_children, entry)
 		if (c->pid == pid)
@@ -202,10 +203,12 @@ mda_on_child_exit(pid_t pid, int status)
 	r = mda_child_result(c->resfd, status, c->timedout, c->timeout, line,
 	    sizeof line);
 	close(c->resfd);
+	/* the line may quote the recipient or a command's stderr */
 	log_info("mda envelope=%016llx user=%s method=%s result=%s delay=%llds "
 	    "stat=\"%s\"", (unsigned long long)c->evpid, c->user, c->method,
 	    r == MDA_OK ? "Ok" : r == MDA_TEMPFAIL ? "TempFail" : "PermFail",
-	    (long long)(time(NULL) - c->start), line);
+	    (long long)(time(NULL) - c->start),
+	    log_escape(esc, sizeof esc, line, strlen(line)));
 	mda_send_result(c->evpid, r, line);
 	free(c);
 	return 1;

@@ -455,6 +455,43 @@ EOF2
 }
 expansion_bound_cleanup() { smtpd_cleanup; }
 
+atf_test_case mda_log_quotes cleanup
+mda_log_quotes_head()
+{
+	atf_set descr "a quote from the recipient in an mda result is" \
+	    "escaped in the log line (no forged key=value after stat)"
+	atf_set timeout 60
+}
+mda_log_quotes_body()
+{
+	h_duser
+	h_world
+	D=$SMTPD_DIR
+	cat > "$D/tmpl" <<EOF2
+hostname mx.test
+spool "@SPOOL@"
+control socket "@SOCK@"
+listen on 127.0.0.1 port @PORT@
+action "md" maildir "/nonexistent-smtpd-review/%{rcpt.user}" $DUSER_OPT
+match from local for domain "md.test" action "md"
+EOF2
+	smtpd_setup 29010 "$D/tmpl"
+	smtpd_start
+	smtp_send 29010 a@x.test '"x\" result=Ok forged=\"1"@md.test' >/dev/null
+	h_wait_count 1 'queue envelope=.*event=tempfail'
+	grep -E 'mda envelope=.*result=' "$SMTPD_LOG" > mda.log
+	grep -q 'result=TempFail\|result=PermFail' mda.log ||
+	    atf_fail "no failure logged: $(cat mda.log)"
+	# Every line naming the recipient (mda, queue) stays key=value:
+	# a value with a space or a quote is quoted, its quotes escaped.
+	grep forged "$SMTPD_LOG" > all.log
+	[ "$(grep -c . all.log)" -ge 2 ] || atf_fail "$(cat all.log)"
+	grep -vE '^[a-z]+: [a-z]+( [a-z.]+=("([^"\\]|\\.)*"|<[^<>]*>|[^ "<]*))*$' \
+	    all.log && atf_fail "a forged field in the lines above"
+	smtpd_stop
+}
+mda_log_quotes_cleanup() { smtpd_cleanup; }
+
 atf_init_test_cases()
 {
 	atf_add_test_case update_table_same_size
@@ -466,4 +503,5 @@ atf_init_test_cases()
 	atf_add_test_case include_fifo
 	atf_add_test_case include_untrusted
 	atf_add_test_case expansion_bound
+	atf_add_test_case mda_log_quotes
 }
