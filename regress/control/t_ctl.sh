@@ -72,14 +72,14 @@ show_queue_body()
 	ctl show queue > q.txt
 	atf_check -o match:'^id=[0-9a-f]{16} message_id=[0-9a-f]{8} ' \
 	    -o match:"sender=<alice@localhost> recipient=<$C_USER@localhost> " \
-	    -o match:'action=local state=pending attempts=0 next_attempt=' \
+	    -o match:' age=[0-9dhms]+ action=local state=pending attempts=0 next_attempt=' \
 	    -o match:'last_error=' cat q.txt
 	id=$(sed -n 's/^id=\([0-9a-f]*\) .*/\1/p' q.txt | head -1)
 	msg=$(sed -n 's/.* message_id=\([0-9a-f]*\) .*/\1/p' q.txt | head -1)
 	ctl show queue --json > q.json || atf_fail "show queue --json"
 	c_json_ok q.json
 	for k in id message_id sender recipient action state attempts \
-	    next_attempt last_error; do
+	    age next_attempt last_error; do
 		grep -q "\"$k\":" q.json || atf_fail "no $k in $(tr '\n' ' ' < q.json)"
 	done
 	_v=$(c_jq '.[0].recipient' q.json)
