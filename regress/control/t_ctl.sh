@@ -49,10 +49,29 @@ show_stats_body()
 	done
 	ctl show stats | grep -q '^queue.delivered=1$' ||
 	    atf_fail "no queue.delivered counter: $(ctl show stats)"
+	# The bytes of each accepted message: at least the 3000-byte body.
+	{ printf 'Subject: bytes\n\n'; _i=0
+	  while [ "$_i" -lt 50 ]; do
+		printf '%059d\n' "$_i"; _i=$((_i + 1))
+	  done; } > body.txt
+	SMTP_BODY="$PWD/body.txt" smtp_send 26001 alice@localhost \
+	    bob@localhost >/dev/null
+	c_wait_maildir 2
+	_n=50
+	while [ "$_n" -gt 0 ]; do
+		ctl show stats > st.txt
+		grep -q '^smtp.message=2$' st.txt &&
+		    grep -q '^queue.delivered=2$' st.txt && break
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	_b=$(ctl show stats | sed -n 's/^smtp\.bytes=//p')
+	[ -n "$_b" ] && [ "$_b" -ge 3000 ] ||
+	    atf_fail "smtp.bytes=$_b: $(ctl show stats | tr '\n' ' ')"
 	ctl show stats --json > stats.json || atf_fail "show stats --json"
 	c_json_ok stats.json
 	_v=$(c_jq '.counters["queue.delivered"]' stats.json)
-	[ "$_v" = 1 ] || [ "$_v" = skip ] || atf_fail "json: $(tr '\n' ' ' < stats.json)"
+	[ "$_v" = 2 ] || [ "$_v" = skip ] || atf_fail "json: $(tr '\n' ' ' < stats.json)"
 	grep -q '"uptime":[0-9]*,"started":[0-9]*' stats.json ||
 	    atf_fail "json: $(tr '\n' ' ' < stats.json)"
 	# -f CONFIG finds the socket too.
