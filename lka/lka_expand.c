@@ -35,6 +35,9 @@ static int	expand_address(struct xstate *, const struct lka_ctx *,
 static int	expand_local(struct xstate *, const struct lka_ctx *,
 		    const struct action *, const char *, int, int);
 
+static int	expand_postmaster(struct xstate *, const struct lka_ctx *,
+		    const struct action *, const char *, int);
+
 static int
 xerror(struct xstate *xs, const char *msg)
 {
@@ -329,6 +332,9 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 		 * choice, not a system user a |command may run as. */
 		if (v != NULL)
 			runkey = "";
+		if (v == NULL && a->alias == NULL &&
+		    strcmp(base, "postmaster") == 0)
+			return expand_postmaster(xs, c, a, domain, depth);
 		if (v == NULL && a->alias == NULL) {
 			snprintf(tmp, sizeof(tmp), "550 5.1.1 <%.200s>: "
 			    "User unknown", addr);
@@ -358,7 +364,56 @@ expand_local(struct xstate *xs, const struct lka_ctx *c,
 		return add(xs, a->name, addr, a->user);
 	if ((pw = getpwnam(key)) != NULL || (pw = getpwnam(base)) != NULL)
 		return add(xs, a->name, addr, pw->pw_name);
+	if (strcmp(base, "postmaster") == 0)
+		return expand_postmaster(xs, c, a, domain, depth);
 	snprintf(tmp, sizeof(tmp), "550 5.1.1 <%.200s>: User unknown", addr);
+	return xerror(xs, tmp);
+}
+
+/*
+ * RFC 5321 4.5.1: postmaster at a domain of ours is always accepted.
+ * Reached when no alias, virtual entry or system user took it: the
+ * global `postmaster` address if it names someone else, else root's
+ * alias, else 550 5.1.1.
+ */
+static int
+expand_postmaster(struct xstate *xs, const struct lka_ctx *c,
+    const struct action *a, const char *domain, int depth)
+{
+	const char	*pm = env->postmaster, *at, *v;
+	char		 tmp[ADDR_MAX + 8];
+	struct lka_ctx	 c2;
+	int		 r;
+
+	if (visited(xs, "postmaster") ||
+	    xs->nvisited >= sizeof(xs->visited) / sizeof(xs->visited[0]))
+		goto unknown;
+	at = strrchr(pm, '@');
+	if (at != NULL && !(at - pm == 10 &&
+	    strncasecmp(pm, "postmaster", 10) == 0 &&
+	    lka_is_local_domain(at + 1))) {
+		strlcpy(xs->visited[xs->nvisited++], "postmaster",
+		    sizeof(xs->visited[0]));
+		if (lka_is_local_domain(at + 1))
+			r = expand_local(xs, c, a, pm, depth + 1, 0);
+		else {
+			c2 = *c;
+			c2.is_local = 1;	/* the admin's own forward */
+			r = expand_address(xs, &c2, pm, depth + 1);
+		}
+		xs->nvisited--;
+		return r;
+	}
+	if (a->alias && (v = lookup(a->alias, "root")) != NULL) {
+		strlcpy(xs->visited[xs->nvisited++], "postmaster",
+		    sizeof(xs->visited[0]));
+		r = expand_values(xs, c, a, v, domain, "", depth + 1);
+		xs->nvisited--;
+		return r;
+	}
+unknown:
+	snprintf(tmp, sizeof(tmp), "550 5.1.1 <postmaster@%.200s>: User "
+	    "unknown", domain);
 	return xerror(xs, tmp);
 }
 

@@ -10,6 +10,7 @@
 #include <event.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,7 +82,6 @@ mta_result(struct mta_task *task, struct mta_rcpt *r)
 {
 	enum imsg_type	 type;
 
-	(void)task;
 	if (r->reported)
 		return;
 	r->reported = 1;
@@ -97,6 +97,16 @@ mta_result(struct mta_task *task, struct mta_rcpt *r)
 		break;
 	}
 	report(r->evpid, type, r->line, r->hop, r->remote_dsn);
+	/* The message's bytes count once per task, at its first success. */
+	if (type == IMSG_QUEUE_DELIVERY_OK && !task->bytes_counted) {
+		uint64_t n = task->size;
+
+		task->bytes_counted = 1;
+		for (; n > INT_MAX; n -= INT_MAX)
+			mta_stat("mta.bytes", INT_MAX);
+		if (n > 0)
+			mta_stat("mta.bytes", (int)n);
+	}
 }
 
 /* An address we put in MAIL/RCPT must not break the command line. */

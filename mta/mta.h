@@ -62,6 +62,7 @@ struct mta_task {
 	enum dsn_ret		 dsn_ret;
 	char			 dsn_envid[128];
 	uint64_t		 size;
+	int			 bytes_counted;	/* mta.bytes sent */
 	struct mta_rcpt		*rcpts;
 	size_t			 nrcpts;
 	struct route_hop	*hops;

@@ -19,6 +19,7 @@
 #include "queue.h"
 #include "queue_store.h"
 #include "json.h"
+#include "control/ctl_fmt.h"
 
 #define CTL_CHUNK	(32 * 1024)
 
@@ -96,6 +97,15 @@ iso_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Seconds since the envelope was created (0 if the clock went back). */
+static time_t
+evp_age(const struct envelope *e)
+{
+	time_t	 now = time(NULL);
+
+	return (now > e->creation ? now - e->creation : 0);
+}
+
 static void
 show_json(struct buf *b, const struct sched_evp *s)
 {
@@ -111,9 +121,11 @@ show_json(struct buf *b, const struct sched_evp *s)
 	buf_addstr(b, ",\"action\":");
 	json_str(b, e->action);
 	buf_printf(b, ",\"type\":\"%s\",\"state\":\"%s\",\"attempts\":%u,"
-	    "\"creation\":%lld,\"last_attempt\":%lld,\"next_attempt\":%lld,"
+	    "\"creation\":%lld,\"age\":%lld,\"last_attempt\":%lld,"
+	    "\"next_attempt\":%lld,"
 	    "\"size\":%" PRIu64 ",\"last_error\":", s->local ? "mda" : "mta",
 	    state_name(s), e->retries, (long long)e->creation,
+	    (long long)evp_age(e),
 	    (long long)e->lasttry, (long long)e->nexttry, e->size);
 	json_str(b, e->errorline);
 	buf_addc(b, '}');
@@ -132,8 +144,10 @@ show_text(struct buf *b, const struct sched_evp *s)
 	log_escape(esc, sizeof(esc), e->sender, strlen(e->sender));
 	buf_printf(b, "%s> recipient=<", esc);
 	log_escape(esc, sizeof(esc), e->rcpt, strlen(e->rcpt));
-	buf_printf(b, "%s> action=%s state=%s attempts=%u next_attempt=%s",
-	    esc, e->action, state_name(s), e->retries, next);
+	buf_printf(b, "%s> age=", esc);
+	ctl_duration(b, evp_age(e));
+	buf_printf(b, " action=%s state=%s attempts=%u next_attempt=%s",
+	    e->action, state_name(s), e->retries, next);
 	log_escape(esc, sizeof(esc), e->errorline, strlen(e->errorline));
 	buf_printf(b, " last_error=\"%s\"\n", esc);
 }

@@ -73,6 +73,7 @@ static size_t		 nevp;
 static int		 paused_mta, paused_mda;
 
 static void	sched_arm(int);
+static void	sched_fail(struct sched_evp *);
 
 static const char *
 rcpt_domain(const char *rcpt)
@@ -240,13 +241,15 @@ sched_dispatch(struct sched_evp *s)
  * Where a due envelope goes under the current action table (a reload
  * may have switched its action between relay and local).  -1 when its
  * action is no longer configured: it stays queued, tried again a retry
- * interval later, its last error saying why.
+ * interval later, its last error saying why, until the queue TTL, when
+ * it bounces.
  */
 static int
 sched_route(struct sched_evp *s, time_t now)
 {
 	struct action	*a;
 	char		 line[sizeof(s->e.errorline)], id[17];
+	time_t		 ttl;
 	int		 local;
 
 	if ((a = config_action(env, s->e.action)) == NULL) {
@@ -256,9 +259,19 @@ sched_route(struct sched_evp *s, time_t now)
 			strlcpy(s->e.errorline, line, sizeof(s->e.errorline));
 			sched_log(s, "held", line);
 		}
+		/* Held mail still expires at the queue TTL, and bounces. */
+		ttl = env->queue_ttl > 0 ? env->queue_ttl : 4 * 86400;
+		if (now >= s->e.creation + ttl) {
+			sched_log(s, "expired", line);
+			sched_detach(s);
+			sched_fail(s);
+			return -1;
+		}
 		RB_REMOVE(evp_bytime, &bytime, s);
 		s->e.nexttry = now + (env->queue_retry > 0 ?
 		    env->queue_retry : 300);
+		if (s->e.nexttry > s->e.creation + ttl)
+			s->e.nexttry = s->e.creation + ttl;
 		if (queue_store_update(&s->e) == -1)
 			log_warn("queue: update envelope %s",
 			    evpid_str(s->e.id, id));

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <event.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +102,18 @@ smtp_stat(const char *name, int delta)
 	m_add_str(m, name);
 	m_add_int(m, delta);
 	m_close(m);
+}
+
+/* A counter increment too large for one IMSG_STAT_INCR int delta. */
+void
+smtp_stat_bytes(const char *name, uint64_t n)
+{
+	while (n > INT_MAX) {
+		smtp_stat(name, INT_MAX);
+		n -= INT_MAX;
+	}
+	if (n > 0)
+		smtp_stat(name, (int)n);
 }
 
 static void

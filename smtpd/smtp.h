@@ -134,6 +134,7 @@ void	smtp_session_register(struct smtp_session *);
 void	smtp_session_unregister(struct smtp_session *);
 unsigned smtp_sessions_from(const char *addr);
 void	smtp_stat(const char *, int);
+void	smtp_stat_bytes(const char *, uint64_t);
 
 /* smtp_io.c */
 void	smtp_io_start(struct smtp_session *);

@@ -352,8 +352,10 @@ smtp_msg_on_commit(struct smtp_session *s, uint32_t ok, const char *reply)
 	    log_escape(esc, sizeof(esc), s->sender, strlen(s->sender)),
 	    s->nrcpt, (unsigned long long)s->msgsize, ok ? "ok" : "failed",
 	    reply);
-	if (ok)
+	if (ok) {
 		smtp_stat("smtp.message", 1);
+		smtp_stat_bytes("smtp.bytes", s->msgsize);
+	}
 	smtp_session_tx_reset(s);
 	smtp_session_reply_from(s, reply, ok ? "250 2.0.0 Message accepted" :
 	    "451 4.3.0 Temporary queue failure");

@@ -49,10 +49,29 @@ show_stats_body()
 	done
 	ctl show stats | grep -q '^queue.delivered=1$' ||
 	    atf_fail "no queue.delivered counter: $(ctl show stats)"
+	# The bytes of each accepted message: at least the 3000-byte body.
+	{ printf 'Subject: bytes\n\n'; _i=0
+	  while [ "$_i" -lt 50 ]; do
+		printf '%059d\n' "$_i"; _i=$((_i + 1))
+	  done; } > body.txt
+	SMTP_BODY="$PWD/body.txt" smtp_send 26001 alice@localhost \
+	    bob@localhost >/dev/null
+	c_wait_maildir 2
+	_n=50
+	while [ "$_n" -gt 0 ]; do
+		ctl show stats > st.txt
+		grep -q '^smtp.message=2$' st.txt &&
+		    grep -q '^queue.delivered=2$' st.txt && break
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	_b=$(ctl show stats | sed -n 's/^smtp\.bytes=//p')
+	[ -n "$_b" ] && [ "$_b" -ge 3000 ] ||
+	    atf_fail "smtp.bytes=$_b: $(ctl show stats | tr '\n' ' ')"
 	ctl show stats --json > stats.json || atf_fail "show stats --json"
 	c_json_ok stats.json
 	_v=$(c_jq '.counters["queue.delivered"]' stats.json)
-	[ "$_v" = 1 ] || [ "$_v" = skip ] || atf_fail "json: $(tr '\n' ' ' < stats.json)"
+	[ "$_v" = 2 ] || [ "$_v" = skip ] || atf_fail "json: $(tr '\n' ' ' < stats.json)"
 	grep -q '"uptime":[0-9]*,"started":[0-9]*' stats.json ||
 	    atf_fail "json: $(tr '\n' ' ' < stats.json)"
 	# -f CONFIG finds the socket too.
@@ -72,14 +91,14 @@ show_queue_body()
 	ctl show queue > q.txt
 	atf_check -o match:'^id=[0-9a-f]{16} message_id=[0-9a-f]{8} ' \
 	    -o match:"sender=<alice@localhost> recipient=<$C_USER@localhost> " \
-	    -o match:'action=local state=pending attempts=0 next_attempt=' \
+	    -o match:' age=[0-9dhms]+ action=local state=pending attempts=0 next_attempt=' \
 	    -o match:'last_error=' cat q.txt
 	id=$(sed -n 's/^id=\([0-9a-f]*\) .*/\1/p' q.txt | head -1)
 	msg=$(sed -n 's/.* message_id=\([0-9a-f]*\) .*/\1/p' q.txt | head -1)
 	ctl show queue --json > q.json || atf_fail "show queue --json"
 	c_json_ok q.json
 	for k in id message_id sender recipient action state attempts \
-	    next_attempt last_error; do
+	    age next_attempt last_error; do
 		grep -q "\"$k\":" q.json || atf_fail "no $k in $(tr '\n' ' ' < q.json)"
 	done
 	_v=$(c_jq '.[0].recipient' q.json)
