@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "envelope.h"
+#include "io.h"
 #include "log.h"
 #include "proc.h"
 #include "proto.h"
@@ -242,23 +243,6 @@ read_original(uint32_t msgid, struct buf *b, size_t max)
 	close(fd);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	 w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 bounce_on_committed(const struct envelope *e, void *arg)
 {
@@ -314,7 +298,7 @@ bounce_generate(struct bgroup *g, const char **acts, const char **rcpts,
 	    now, boundary, eol);
 	free(rs);
 	buf_free(&orig);
-	if (write_all(fd, out.data, out.len) == -1) {
+	if (io_write_all(fd, out.data, out.len) == -1) {
 		log_warn("queue: bounce write");
 		close(fd);
 		buf_free(&out);

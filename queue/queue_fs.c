@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "io.h"
 #include "log.h"
 #include "queue_fs.h"
 
@@ -228,23 +229,6 @@ qfs_rmtree(int at, const char *name)
 	closedir(d);
 	if (unlinkat(at, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
 		log_warn("queue: rmdir %s", name);
-}
-
-int
-qfs_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	 w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* Read a whole small file into b; -1 on error or when too large. */

@@ -26,7 +26,6 @@ int	 qfs_open_new(int at, const char *name, int flags);
 
 /* Remove at/name and the files in it (one level). */
 void	 qfs_rmtree(int at, const char *name);
-int	 qfs_write_all(int fd, const char *, size_t);
 /* Read the whole file into b; -1 on error or beyond max (EFBIG). */
 int	 qfs_read_small(int at, const char *name, struct buf *b, size_t max);
 

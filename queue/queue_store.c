@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "envelope.h"
+#include "io.h"
 #include "log.h"
 #include "queue_fs.h"
 #include "queue_store.h"
@@ -488,7 +489,7 @@ write_envelope(int dfd, const char *name, const struct envelope *e,
 	(void)flags;
 	if ((fd = qfs_open_new(dfd, name, O_WRONLY)) == -1)
 		goto done;
-	if (qfs_write_all(fd, b.data, b.len) == -1 || (fdp == NULL &&
+	if (io_write_all(fd, b.data, b.len) == -1 || (fdp == NULL &&
 	    fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);

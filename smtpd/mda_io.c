@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "io.h"
 #include "mda_deliver.h"
 #include "mda_io.h"
 
@@ -102,24 +103,6 @@ mda_writer_init(struct mda_writer *w, int fd, mda_flush_fn flush, void *arg)
 	w->error = 0;
 }
 
-int
-mda_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	 w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= w;
-	}
-	return 0;
-}
-
 static void
 writer_drain(struct mda_writer *w)
 {
@@ -130,7 +113,7 @@ writer_drain(struct mda_writer *w)
 	if (w->flush)
 		r = w->flush(w->arg, w->buf, w->len);
 	else
-		r = mda_write_all(w->fd, w->buf, w->len);
+		r = io_write_all(w->fd, w->buf, w->len);
 	if (r == -1)
 		w->error = errno ? errno : EIO;
 	w->len = 0;

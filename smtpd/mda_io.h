@@ -53,8 +53,6 @@ void	mda_writer_init(struct mda_writer *, int fd, mda_flush_fn, void *);
 void	mda_writer_add(struct mda_writer *, const void *, size_t);
 /* 0 or -1 (errno = the first error). */
 int	mda_writer_flush(struct mda_writer *);
-/* write(2) all of it, retrying on EINTR and short writes. */
-int	mda_write_all(int fd, const char *, size_t);
 
 /*
  * Return-Path and Delivered-To, then the message with the flags' line

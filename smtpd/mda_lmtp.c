@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "io.h"
 #include "mda_deliver.h"
 #include "mda_io.h"
 
@@ -197,7 +198,7 @@ lmtp_cmd(struct lmtp *l, const char *verb, const char *arg,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	return mda_write_all(l->fd, line, n);
+	return io_write_all(l->fd, line, n);
 }
 
 /* Does reply start with "ddd d.d.d"? */
@@ -279,7 +280,7 @@ mda_lmtp_deliver(int msgfd, const char *dest, const char *lhlo,
 	mda_writer_init(&w, l.fd, NULL, NULL);
 	if (mda_copy_message(msgfd, &w, e,
 	    MDA_COPY_CRLF | MDA_COPY_DOTSTUFF, &rerr) == -1 ||
-	    mda_write_all(l.fd, ".\r\n", 3) == -1) {
+	    io_write_all(l.fd, ".\r\n", 3) == -1) {
 		snprintf(err, errlen, "%s: %s", rerr ?
 		    "451 4.3.0 reading the queued message" :
 		    "451 4.4.2 lmtp write", strerror(errno));
