@@ -20,10 +20,7 @@ lka_dispatch(enum proc_id from, struct imsg *imsg)
 		lka_on_connect(imsg);
 		return;
 	case IMSG_LKA_RCPT:
-		if (from == PROC_QUEUE)
-			lka_bounce_on_rcpt(imsg);	/* bounce recipients */
-		else
-			lka_on_rcpt(imsg);
+		lka_on_rcpt(from, imsg);	/* smtp, or queue for bounces */
 		return;
 	case IMSG_LKA_AUTH:
 		lka_on_auth(imsg);

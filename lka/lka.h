@@ -12,17 +12,13 @@
 /* lka_policy.c (inbound issue) */
 void	lka_policy_init(void);
 void	lka_on_connect(struct imsg *);
-void	lka_on_rcpt(struct imsg *);
+void	lka_on_rcpt(enum proc_id from, struct imsg *);
 void	lka_on_auth(struct imsg *);
 void	lka_on_vrfy(struct imsg *);
 
 /* lka_route.c (relay issue) */
 void	lka_route_init(void);
 void	lka_on_route(struct imsg *);
-
-/* lka_bounce.c (queue issue): IMSG_LKA_RCPT from the queue, for the
- * recipients of a bounce; the answer goes back to the queue */
-void	lka_bounce_on_rcpt(struct imsg *);
 
 /* lka_ctl.c (control issue): IMSG_CTL_* addressed to lka */
 void	lka_on_ctl(struct imsg *);

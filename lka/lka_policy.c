@@ -274,8 +274,13 @@ lka_on_connect(struct imsg *imsg)
 
 /* --- RCPT --- */
 
+/*
+ * From smtp for a client's RCPT, and from the queue for the recipient of
+ * a bounce (a local session with sender <>): the same rules, the answer
+ * to whichever asked.
+ */
 void
-lka_on_rcpt(struct imsg *imsg)
+lka_on_rcpt(enum proc_id from, struct imsg *imsg)
 {
 	struct mreader		 r;
 	struct mbuild		*m;
@@ -295,12 +300,12 @@ lka_on_rcpt(struct imsg *imsg)
 		fatalx("lka: bad IMSG_LKA_RCPT");
 	c.is_local = is_local != 0;
 	memset(&ex, 0, sizeof(ex));
-	m = proc_create(PROC_SMTP, IMSG_LKA_RCPT_RESULT, imsg->peerid, -1);
+	m = proc_create(from, IMSG_LKA_RCPT_RESULT, imsg->peerid, -1);
 	log_escape(e1, sizeof(e1), rcpt, strlen(rcpt));
 	if (lka_expand(&c, rcpt, &ex) == -1) {
-		log_info("lka event=rcpt-refused address=%s from=<%s> to=<%s> "
-		    "reply=\"%s\"", c.addr, log_escape(e2, sizeof(e2),
-		    c.sender, strlen(c.sender)), e1,
+		log_info("lka event=rcpt-refused asker=%s address=%s from=<%s> "
+		    "to=<%s> reply=\"%s\"", proc_name(from), c.addr,
+		    log_escape(e2, sizeof(e2), c.sender, strlen(c.sender)), e1,
 		    log_escape(e3, sizeof(e3), ex.error, strlen(ex.error)));
 		m_add_u32(m, 0);
 		m_add_str(m, ex.error);
