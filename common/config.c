@@ -612,3 +612,21 @@ config_check(struct smtpd_config *c)
 		}
 	return errors;
 }
+
+const char *
+config_method_name(enum action_method m)
+{
+	switch (m) {
+	case A_MAILDIR:
+		return "maildir";
+	case A_MBOX:
+		return "mbox";
+	case A_MDA:
+		return "mda";
+	case A_LMTP:
+		return "lmtp";
+	case A_RELAY:
+		return "relay";
+	}
+	return "unknown";
+}

@@ -195,6 +195,8 @@ void			 config_free(struct smtpd_config *);
 struct table	*config_table(struct smtpd_config *, const char *);
 struct action	*config_action(struct smtpd_config *, const char *);
 struct pki	*config_pki(struct smtpd_config *, const char *);
+/* "maildir", "mbox", "mda", "lmtp", "relay": the grammar's words. */
+const char	*config_method_name(enum action_method);
 
 /*
  * Load-time checks, also for `smtpctl update table`: every entry of a

@@ -31,24 +31,6 @@ struct show_route {
 	struct buf		 out;
 };
 
-static const char *
-sr_method(enum action_method m)
-{
-	switch (m) {
-	case A_MAILDIR:
-		return "maildir";
-	case A_MBOX:
-		return "mbox";
-	case A_MDA:
-		return "mda";
-	case A_LMTP:
-		return "lmtp";
-	case A_RELAY:
-		return "relay";
-	}
-	return "unknown";
-}
-
 static void
 sr_free(struct show_route *sr)
 {
@@ -97,7 +79,7 @@ sr_action_head(struct show_route *sr, const struct lka_exp *e,
 		buf_addstr(&sr->out, sr->nout ? ",{\"name\":" : "{\"name\":");
 		json_str(&sr->out, e->action);
 		buf_addstr(&sr->out, ",\"method\":");
-		json_str(&sr->out, a ? sr_method(a->method) : "unknown");
+		json_str(&sr->out, a ? config_method_name(a->method) : "unknown");
 		buf_addstr(&sr->out, ",\"recipient\":");
 		json_str(&sr->out, e->rcpt);
 		buf_addstr(&sr->out, ",\"user\":");
@@ -108,7 +90,7 @@ sr_action_head(struct show_route *sr, const struct lka_exp *e,
 		}
 	} else {
 		buf_printf(&sr->out, "action \"%s\" (%s) recipient=%s",
-		    e->action, a ? sr_method(a->method) : "unknown", e->rcpt);
+		    e->action, a ? config_method_name(a->method) : "unknown", e->rcpt);
 		if (e->user[0])
 			buf_printf(&sr->out, " user=%s", e->user);
 		if (a && a->method != A_RELAY && a->path)

@@ -268,19 +268,7 @@ mda_method(const struct action *a, const struct envelope *e)
 	case '/':
 		return "file";
 	}
-	switch (a->method) {
-	case A_MAILDIR:
-		return "maildir";
-	case A_MBOX:
-		return "mbox";
-	case A_MDA:
-		return "mda";
-	case A_LMTP:
-		return "lmtp";
-	case A_RELAY:
-		break;
-	}
-	return "relay";
+	return config_method_name(a->method);
 }
 
 pid_t

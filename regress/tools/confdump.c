@@ -13,19 +13,6 @@
 
 #include "config.h"
 
-static const char *
-method_name(enum action_method m)
-{
-	switch (m) {
-	case A_MAILDIR: return "maildir";
-	case A_MBOX: return "mbox";
-	case A_MDA: return "mda";
-	case A_LMTP: return "lmtp";
-	case A_RELAY: return "relay";
-	}
-	return "?";
-}
-
 static void
 dump_table(const struct table *t)
 {
@@ -98,7 +85,7 @@ dump(const struct smtpd_config *c)
 		printf("action name=%s method=%s path=%s user=%s alias=%s "
 		    "virtual=%s random=%d routes=%s tls=%s no_verify=%d src=%s "
 		    "auth=%s helo=%s port=%u ca=%s line=%d\n", a->name,
-		    method_name(a->method), a->path ? a->path : "",
+		    config_method_name(a->method), a->path ? a->path : "",
 		    a->user ? a->user : "", a->alias ? a->alias->name : "",
 		    a->virtual ? a->virtual->name : "", a->random,
 		    a->routes ? a->routes->name : "", relay_tls_name(a->tls),
